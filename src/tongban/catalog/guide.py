@@ -1,0 +1,225 @@
+"""The guide (办事指南) as plain data: its fields, validation, canonical hash and differences.
+
+Pure functions over dicts, so import, the API, the diff page and tests share one definition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from tongban.catalog import choices as c
+from tongban.core.errors import Problem
+from tongban.core.messages import Text
+
+# Scalar guide fields: (name, Chinese label, English label). Order is the guide's reading order.
+GUIDE_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("name", "事项名称", "name"),
+    ("legal_basis", "设定依据", "legal basis"),
+    ("conditions", "受理条件", "acceptance conditions"),
+    ("service_objects", "服务对象", "service objects"),
+    ("statutory_limit", "法定办结时限", "statutory time limit"),
+    ("statutory_unit", "法定时限单位", "unit of the statutory limit"),
+    ("statutory_note", "法定时限说明", "note on the statutory limit"),
+    ("promised_limit", "承诺办结时限", "promised time limit"),
+    ("promised_unit", "承诺时限单位", "unit of the promised limit"),
+    ("promised_note", "承诺时限说明", "note on the promised limit"),
+    ("case_type", "办件类型", "case type"),
+    ("review_steps", "审查环节", "review steps"),
+    ("modes", "办理方式", "handling modes"),
+    ("commitment_allowed", "可告知承诺", "commitment allowed"),
+    ("scope", "通办范围", "scope"),
+    ("online_depth", "网办深度", "online depth"),
+    ("visits", "到现场次数", "visits needed"),
+    ("appointment", "支持预约", "appointment possible"),
+    ("logistics", "支持物流快递", "result by post"),
+    ("online_payment", "支持网上支付", "online payment"),
+    ("fee_required", "是否收费", "fee charged"),
+    ("fees", "收费项目", "fees"),
+    ("result_type", "办理结果类型", "result type"),
+    ("result_name", "办理结果名称", "result name"),
+    ("special_procedures", "特别程序", "special procedures"),
+    ("joint_organs", "联办机构", "joint-handling organs"),
+    ("process", "办理流程", "process"),
+    ("place", "办理地点", "place"),
+    ("hours", "办理时间", "hours"),
+    ("enquiry_phone", "咨询电话", "enquiry phone"),
+    ("complaint_phone", "监督投诉电话", "complaint phone"),
+    ("online_url", "网上办理地址", "online address"),
+    ("faq", "常见问题", "FAQ"),
+    ("form_schema", "申请表字段", "form fields"),
+)
+FIELD_NAMES = tuple(f for f, _, _ in GUIDE_FIELDS)
+LABELS = {f: Text(zh, en) for f, zh, en in GUIDE_FIELDS}
+
+MATERIAL_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("name", "材料名称", "name"),
+    ("legal_basis", "依据", "legal basis"),
+    ("source", "来源渠道", "source"),
+    ("paper_copies", "纸质份数", "paper copies"),
+    ("paper_size", "纸张规格", "paper size"),
+    ("form", "材料形式", "form"),
+    ("necessity", "必要性", "necessity"),
+    ("filling_notes", "填报须知", "filling notes"),
+    ("acceptance_standard", "受理标准", "acceptance standard"),
+    ("license_types", "可用电子证照", "licence types that satisfy it"),
+)
+MATERIAL_NAMES = tuple(f for f, _, _ in MATERIAL_FIELDS)
+MATERIAL_LABELS = {f: Text(zh, en) for f, zh, en in MATERIAL_FIELDS}
+
+REQUIRED = ("name", "statutory_limit", "promised_limit")
+_CHOICES: dict[str, set[str]] = {
+    "statutory_unit": set(c.LimitUnit.values),
+    "promised_unit": set(c.LimitUnit.values),
+    "case_type": set(c.CaseType.values),
+    "scope": set(c.Scope.values),
+    "result_type": set(c.ResultType.values),
+}
+_LIST_CHOICES: dict[str, set[str]] = {"modes": set(c.Mode.values), "service_objects": set(c.ServiceObject.values)}
+_MATERIAL_CHOICES: dict[str, set[str]] = {
+    "source": set(c.MaterialSource.values),
+    "form": set(c.MaterialForm.values),
+    "necessity": set(c.Necessity.values),
+}
+_BOOLS = {"commitment_allowed", "appointment", "logistics", "online_payment", "fee_required"}
+_INTS = {"statutory_limit", "promised_limit", "online_depth", "visits"}
+_LISTS = {"service_objects", "review_steps", "modes", "fees", "special_procedures", "joint_organs", "faq"}
+
+
+def _problem(field: str, code: str, zh: str, en: str) -> Problem:
+    return Problem(field, code, Text(zh, en))
+
+
+def validate_guide(data: dict[str, Any], materials: list[dict[str, Any]]) -> list[Problem]:
+    """Every problem with a guide's content, each naming its field; empty when the guide is sound."""
+    problems: list[Problem] = []
+    unknown = set(data) - set(FIELD_NAMES)
+    for field in sorted(unknown):
+        problems.append(_problem(field, "unknown_field", f"未知的指南字段“{field}”", f"unknown guide field '{field}'"))
+    for field in REQUIRED:
+        if data.get(field) in (None, ""):
+            problems.append(_problem(field, "required", f"{LABELS[field].zh}为必填项", f"{LABELS[field].en} is required"))
+    for field in _INTS & set(data):
+        value = data[field]
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            problems.append(_problem(field, "not_a_count", f"{LABELS[field].zh}应为非负整数",
+                                     f"{LABELS[field].en} must be a whole number of 0 or more"))
+    for field in _BOOLS & set(data):
+        if not isinstance(data[field], bool):
+            problems.append(_problem(field, "not_a_boolean", f"{LABELS[field].zh}应为是或否",
+                                     f"{LABELS[field].en} must be true or false"))
+    for field in _LISTS & set(data):
+        if not isinstance(data[field], list):
+            problems.append(_problem(field, "not_a_list", f"{LABELS[field].zh}应为列表", f"{LABELS[field].en} must be a list"))
+    for field, allowed in _CHOICES.items():
+        if field in data and data[field] not in allowed:
+            problems.append(_problem(field, "invalid_choice", f"{LABELS[field].zh}的值“{data[field]}”无效，可选：{'、'.join(sorted(allowed))}",
+                                     f"'{data[field]}' is not a valid {LABELS[field].en}; choose from {', '.join(sorted(allowed))}"))
+    for field, allowed in _LIST_CHOICES.items():
+        values = data.get(field)
+        if isinstance(values, list):
+            for value in values:
+                if value not in allowed:
+                    problems.append(_problem(field, "invalid_choice", f"{LABELS[field].zh}含有无效值“{value}”，可选：{'、'.join(sorted(allowed))}",
+                                             f"'{value}' is not a valid {LABELS[field].en}; choose from {', '.join(sorted(allowed))}"))
+    problems += _check_limits(data)
+    problems += _check_form_schema(data.get("form_schema"))
+    problems += validate_materials(materials)
+    return problems
+
+
+def _check_limits(data: dict[str, Any]) -> list[Problem]:
+    s, p = data.get("statutory_limit"), data.get("promised_limit")
+    same_unit = data.get("statutory_unit", "working_days") == data.get("promised_unit", "working_days")
+    if isinstance(s, int) and isinstance(p, int) and same_unit and p > s:
+        return [_problem("promised_limit", "promised_exceeds_statutory",
+                         f"承诺办结时限（{p}）不得超过法定办结时限（{s}）",
+                         f"the promised limit ({p}) may not exceed the statutory limit ({s})")]
+    return []
+
+
+def _check_form_schema(schema: Any) -> list[Problem]:
+    if schema in (None, {}):
+        return []
+    if not isinstance(schema, dict):
+        return [_problem("form_schema", "not_an_object", "申请表字段应为 JSON Schema 对象", "form fields must be a JSON Schema object")]
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        return [_problem("form_schema", "invalid_schema", f"申请表字段不是有效的 JSON Schema：{exc.message}",
+                         f"form fields are not a valid JSON Schema: {exc.message}")]
+    return []
+
+
+def validate_materials(materials: list[dict[str, Any]]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, material in enumerate(materials):
+        prefix = f"materials[{i}]"
+        name = (material.get("name") or "").strip()
+        if not name:
+            problems.append(_problem(f"{prefix}.name", "required", "材料名称为必填项", "the material's name is required"))
+        elif name in seen:
+            problems.append(_problem(f"{prefix}.name", "duplicate", f"材料“{name}”重复", f"material '{name}' is listed twice"))
+        seen.add(name)
+        for field in set(material) - set(MATERIAL_NAMES):
+            problems.append(_problem(f"{prefix}.{field}", "unknown_field", f"未知的材料字段“{field}”", f"unknown material field '{field}'"))
+        for field, allowed in _MATERIAL_CHOICES.items():
+            if field in material and material[field] not in allowed:
+                problems.append(_problem(f"{prefix}.{field}", "invalid_choice",
+                                         f"{MATERIAL_LABELS[field].zh}的值“{material[field]}”无效，可选：{'、'.join(sorted(allowed))}",
+                                         f"'{material[field]}' is not a valid {MATERIAL_LABELS[field].en}; choose from {', '.join(sorted(allowed))}"))
+        copies = material.get("paper_copies", 0)
+        if not isinstance(copies, int) or isinstance(copies, bool) or copies < 0:
+            problems.append(_problem(f"{prefix}.paper_copies", "not_a_count", "纸质份数应为非负整数", "paper copies must be a whole number of 0 or more"))
+        if not isinstance(material.get("license_types", []), list):
+            problems.append(_problem(f"{prefix}.license_types", "not_a_list", "可用电子证照应为列表", "licence types must be a list"))
+    return problems
+
+
+def content(data: dict[str, Any], materials: list[dict[str, Any]]) -> dict[str, Any]:
+    """The canonical content of a guide: every field, materials in order."""
+    return {
+        "guide": {f: data.get(f) for f in FIELD_NAMES},
+        "materials": [{f: m.get(f) for f in MATERIAL_NAMES} for m in materials],
+    }
+
+
+def content_hash(data: dict[str, Any], materials: list[dict[str, Any]]) -> str:
+    text = json.dumps(content(data, materials), ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                      default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between two guide versions."""
+
+    field: str
+    label: Text
+    before: Any
+    after: Any
+    kind: str = "changed"  # changed | added | removed (materials)
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
+    """What changed from one guide content (see :func:`content`) to another, in reading order."""
+    changes = [Change(f, LABELS[f], old["guide"].get(f), new["guide"].get(f))
+               for f in FIELD_NAMES if old["guide"].get(f) != new["guide"].get(f)]
+    before = {m["name"]: m for m in old["materials"]}
+    after = {m["name"]: m for m in new["materials"]}
+    for name in before.keys() - after.keys():
+        changes.append(Change(f"materials.{name}", Text(f"材料：{name}", f"material: {name}"), before[name], None, "removed"))
+    for name in after.keys() - before.keys():
+        changes.append(Change(f"materials.{name}", Text(f"材料：{name}", f"material: {name}"), None, after[name], "added"))
+    for name in sorted(before.keys() & after.keys()):
+        for f in MATERIAL_NAMES:
+            if before[name].get(f) != after[name].get(f):
+                label = Text(f"材料：{name} · {MATERIAL_LABELS[f].zh}", f"material: {name} · {MATERIAL_LABELS[f].en}")
+                changes.append(Change(f"materials.{name}.{f}", label, before[name].get(f), after[name].get(f)))
+    return changes

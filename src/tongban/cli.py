@@ -1,0 +1,70 @@
+"""The `tongban` command: serve, worker, demo, and every Django management command.
+
+`tongban serve` runs gunicorn on TONGBAN_HOST:TONGBAN_PORT; `tongban demo` prepares the demo data and
+serves it; anything else is passed to Django's management commands (`tongban migrate`,
+`tongban import_catalog FILE`, …). `tongban --help` lists them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+HELP = """usage: tongban COMMAND [options]
+
+  serve            run the web server (gunicorn) on TONGBAN_HOST:TONGBAN_PORT
+  demo             migrate, load the demo data and serve it, printing URLs and logins
+  migrate          create or update the database tables
+  load_demo        load the demo catalog into the current database
+  import_catalog   import the catalog from a JSON or Excel file
+  export_catalog   export the catalog to a JSON or Excel file
+  load_regions     refresh the GB/T 2260 division list from the shipped data
+  help             every other command (Django's management commands)
+
+Settings come from TONGBAN_* environment variables; see docs/operations.md.
+"""
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
+    import django
+
+    django.setup()
+
+
+def serve(argv: list[str]) -> int:
+    from tongban.config import env
+
+    _setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    bind = f"{env('TONGBAN_HOST')}:{env('TONGBAN_PORT')}"
+    workers = os.environ.get("TONGBAN_WORKERS", "2")
+    args = ["gunicorn", "tongban.wsgi:application", "--bind", bind, "--workers", workers,
+            "--access-logfile", "-", "--graceful-timeout", "5", *argv]
+    os.execvp(sys.executable, [sys.executable, "-m", *args])
+    return 0  # not reached
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(HELP)
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command == "serve":
+        if rest[:1] in (["-h"], ["--help"]):
+            print("usage: tongban serve [gunicorn options]\n\nServes this node on TONGBAN_HOST:TONGBAN_PORT "
+                  "(default 127.0.0.1:8000) after applying migrations.")
+            return 0
+        return serve(rest)
+    _setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["tongban", command, *rest])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""The one thin layer between the environment and the settings.
+
+Every setting an operator may give is declared here once, with its default and meaning; the settings
+module reads them through :func:`env`, and ``tongban settings-reference`` prints this table for the docs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+# The working folder: `var/` lives beside the checkout when run from it, else in the current folder.
+DEFAULT_VAR_DIR = Path.cwd() / "var"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("TONGBAN_DEBUG", "0", "1 turns on Django's debug pages; never in production."),
+    Setting("TONGBAN_SECRET_KEY", "", "Django secret key; a per-folder key is generated under var/ when unset."),
+    Setting("TONGBAN_DATABASE_URL", "", "Database URL (postgres://user:pass@host:port/db); SQLite under var/ "
+            "when unset."),
+    Setting("TONGBAN_NODE_ID", "local", "This node's identifier in the federation."),
+    Setting("TONGBAN_REGION", "411500", "GB/T 2260 code of the region this node serves."),
+    Setting("TONGBAN_HOST", "127.0.0.1", "Address `tongban serve` listens on."),
+    Setting("TONGBAN_PORT", "8000", "Port `tongban serve` listens on."),
+    Setting("TONGBAN_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]", "Comma-separated host names this node answers."),
+    Setting("TONGBAN_VAR_DIR", "", "Folder for the SQLite database, uploads and keys; ./var when unset."),
+    Setting("TONGBAN_STORAGE_DIR", "", "Folder for uploaded files; <var>/files when unset."),
+    Setting("TONGBAN_MAX_UPLOAD_MB", "20", "Largest accepted upload, in MiB."),
+    Setting("TONGBAN_SECURE", "0", "1 in production behind HTTPS: secure cookies, HSTS, SSL redirect."),
+    Setting("TONGBAN_LANGUAGE", "zh-hans", "Default page language (zh-hans or en)."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def env(name: str) -> str:
+    """The value of a declared TONGBAN_* setting, or its default."""
+    return os.environ.get(name, _BY_NAME[name].default)
+
+
+def env_bool(name: str) -> bool:
+    return env(name).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def var_dir() -> Path:
+    value = env("TONGBAN_VAR_DIR")
+    return Path(value).resolve() if value else DEFAULT_VAR_DIR
+
+
+def reference_markdown() -> str:
+    """The settings table for docs/operations.md."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{s.name}` | `{s.default}` | {s.help} |" for s in SETTINGS]
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,24 @@
+"""Shared test set-up: the component check and catalog factories."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+REQUIRE_ALL = os.environ.get("TONGBAN_REQUIRE_ALL") == "1"
+
+
+def need(component: str, available: bool, how: str) -> None:
+    """Skip a test whose component is missing, or fail when TONGBAN_REQUIRE_ALL=1 demands everything."""
+    if available:
+        return
+    message = f"{component} is not available; install it: {how}"
+    if REQUIRE_ALL:
+        pytest.fail(f"TONGBAN_REQUIRE_ALL=1 and {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
