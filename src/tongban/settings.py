@@ -120,6 +120,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -157,6 +158,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LimitUnitEnum": "tongban.catalog.choices.LimitUnit",
+        "ItemKindEnum": "tongban.catalog.choices.ItemKind",
+        "DepartmentKindEnum": "tongban.catalog.choices.DepartmentKind",
+        "WindowKindEnum": "tongban.catalog.choices.WindowKind",
+        "AgreementKindEnum": "tongban.catalog.choices.AgreementKind",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tongban.core.schema.describe_every_field",
+    ],
 }
 
 SESSION_COOKIE_HTTPONLY = True

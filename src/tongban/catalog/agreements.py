@@ -73,6 +73,6 @@ def receivable_implementations(receiving_region: Region, on: date | None = None)
             continue
         in_regions = Q(pk__in=[])
         for r in others:
-            in_regions |= Q(region_id__startswith=r.code_prefix)
+            in_regions |= Q(region__code__startswith=r.code_prefix)
         condition |= in_regions & Q(item_id__in=item_ids)
     return ItemImplementation.objects.filter(condition)

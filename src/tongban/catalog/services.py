@@ -36,7 +36,8 @@ from tongban.core.codes import (
 from tongban.core.errors import Conflict, DomainError, NotFound
 
 
-def get_region(code: str, field: str = "region") -> Region:
+def get_region(code: str, field: str = "region", missing_status: int = 400) -> Region:
+    """The region with this code; a malformed code is a 400, an unknown one ``missing_status``."""
     try:
         code = validate_region_code(code)
     except CodeError as exc:
@@ -44,7 +45,7 @@ def get_region(code: str, field: str = "region") -> Region:
     region = Region.objects.filter(code=code).first()
     if region is None:
         raise DomainError.single(field, "unknown_region", f"行政区划代码“{code}”不存在",
-                                 f"there is no region with code '{code}'")
+                                 f"there is no region with code '{code}'", status_code=missing_status)
     return region
 
 
