@@ -213,21 +213,25 @@ def search(query: str, filters: Filters | None = None, limit: int = 20, offset: 
             cur.execute(f"SELECT i.id {sql}{cond} ORDER BY s.name, i.region_id, i.id LIMIT %s OFFSET %s",
                         [*params, limit, offset])
             return Page([r[0] for r in cur.fetchall()], total)
-        if connection.vendor == "sqlite":
-            return _search_sqlite(cur, alternatives, where, params, limit, offset)
-        return _search_postgres(cur, alternatives, where, params, limit, offset)
+        run = _search_sqlite if connection.vendor == "sqlite" else _search_postgres
+        page = run(cur, alternatives, where, params, limit, offset, every=True)
+        if page.total == 0:
+            # Nothing has every bigram (住房公积金提取 vs 正常退休提取住房公积金): rank what has most of them.
+            page = run(cur, alternatives, where, params, limit, offset, every=False)
+        return page
 
 
-def _fts_match(alternatives: list[list[str]]) -> str:
+def _fts_match(alternatives: list[list[str]], every: bool = True) -> str:
     def quoted(tok: str) -> str:
         return '"' + tok.replace('"', '""') + '"'
-    return " OR ".join("(" + " AND ".join(quoted(t) for t in alt) + ")" for alt in alternatives)
+    joiner = " AND " if every else " OR "
+    return " OR ".join("(" + joiner.join(quoted(t) for t in alt) + ")" for alt in alternatives)
 
 
-def _search_sqlite(cur, alternatives, where, params, limit, offset) -> Page:  # type: ignore[no-untyped-def]
+def _search_sqlite(cur, alternatives, where, params, limit, offset, every=True) -> Page:  # type: ignore[no-untyped-def]
     sql = "FROM catalog_search_fts f" + _BASE_JOIN.format(id="f.rowid") + " WHERE catalog_search_fts MATCH %s"
     cond = "".join(f" AND {w}" for w in where)
-    args = [_fts_match(alternatives), *params]
+    args = [_fts_match(alternatives, every), *params]
     cur.execute(f"SELECT COUNT(*) {sql}{cond}", args)
     total = cur.fetchone()[0]
     cur.execute(f"SELECT i.id {sql}{cond} ORDER BY bm25(catalog_search_fts, 10.0, 1.0), length(s.name), i.id"
@@ -235,16 +239,21 @@ def _search_sqlite(cur, alternatives, where, params, limit, offset) -> Page:  # 
     return Page([r[0] for r in cur.fetchall()], total)
 
 
-def _search_postgres(cur, alternatives, where, params, limit, offset) -> Page:  # type: ignore[no-untyped-def]
+def _search_postgres(cur, alternatives, where, params, limit, offset, every=True) -> Page:  # type: ignore[no-untyped-def]
     # Token arrays: the title part before " | ", the whole entry after. A GIN index over
-    # string_to_array(tokens, ' ') serves the containment test.
-    match = " OR ".join(["string_to_array(e.tokens, ' ') @> %s::text[]"] * len(alternatives))
-    title_hit = " OR ".join(["string_to_array(split_part(e.tokens, ' | ', 1), ' ') @> %s::text[]"] * len(alternatives))
+    # string_to_array(tokens, ' ') serves the containment (@>, all) and overlap (&&, any) tests.
+    op = "@>" if every else "&&"
+    match = " OR ".join([f"string_to_array(e.tokens, ' ') {op} %s::text[]"] * len(alternatives))
     sql = "FROM catalog_searchentry e" + _BASE_JOIN.format(id="e.implementation_id") + f" WHERE ({match})"
     cond = "".join(f" AND {w}" for w in where)
     args = [*alternatives, *params]
     cur.execute(f"SELECT COUNT(*) {sql}{cond}", args)
     total = cur.fetchone()[0]
-    cur.execute(f"SELECT i.id {sql}{cond} ORDER BY CASE WHEN ({title_hit}) THEN 0 ELSE 1 END, length(s.name), i.id"
-                " LIMIT %s OFFSET %s", [*args, *alternatives, limit, offset])
+    # Rank: how many of the query's tokens the title has (all of them, for a strict match, first),
+    # then shorter names, which are the more general items.
+    wanted = sorted({t for alt in alternatives for t in alt})
+    title_score = ("(SELECT COUNT(*) FROM unnest(string_to_array(split_part(e.tokens, ' | ', 1), ' ')) AS t(tok)"
+                   " WHERE t.tok = ANY(%s::text[]))")
+    cur.execute(f"SELECT i.id {sql}{cond} ORDER BY {title_score} DESC, length(s.name), i.id LIMIT %s OFFSET %s",
+                [*args, wanted, limit, offset])
     return Page([r[0] for r in cur.fetchall()], total)
