@@ -33,7 +33,8 @@ from tongban.core.codes import (
     validate_region_code,
     validate_uscc,
 )
-from tongban.core.errors import Conflict, DomainError, NotFound
+from tongban.core.errors import Conflict, DomainError, NotFound, Problem
+from tongban.core.messages import Text
 
 
 def get_region(code: str, field: str = "region", missing_status: int = 400) -> Region:
@@ -288,3 +289,30 @@ def create_agreement(*, name: str, kind: str, region_codes: list[str], item_code
     agreement.regions.set(regions)
     agreement.items.set(items)
     return agreement
+
+
+@transaction.atomic
+def save_record(obj: Department | ServiceItem | Agreement, *, changed: list[str] | None = None) -> None:
+    """Save an edit of a department, item, hall, window or agreement made in the admin.
+
+    Checks every field (the code validators included), saves, and re-indexes the implementations whose
+    search text the edit touches (names of items and departments appear in it).
+    """
+    from django.core.exceptions import ValidationError
+
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise DomainError([Problem(field, "invalid", Text(str(m), str(m)))
+                           for field, messages in exc.message_dict.items() for m in messages]) from exc
+    obj.save()
+    affected: list[ItemImplementation] = []
+    if isinstance(obj, Department):
+        affected = list(obj.implementations.all())
+    elif isinstance(obj, ServiceItem):
+        from tongban.catalog.agreements import item_ids_with_descendants
+
+        affected = list(ItemImplementation.objects.filter(item_id__in=item_ids_with_descendants([obj.pk])))
+    if affected:
+        search.index_many(list(ItemImplementation.objects.filter(pk__in=[i.pk for i in affected]).select_related(
+            "item__parent", "region", "department", "current_version").prefetch_related("current_version__materials")))

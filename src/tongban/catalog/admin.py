@@ -1,0 +1,182 @@
+"""Django admin for the catalog (事项库管理), in Chinese by default.
+
+Writes go through the catalog commands: published guide versions are read-only, drafts are changed
+with services.update_draft, and publishing or revising are admin actions calling services.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from tongban.catalog import services
+from tongban.catalog import guide as guide_rules
+from tongban.catalog.models import (
+    Agreement,
+    Department,
+    GuideVersion,
+    Hall,
+    ItemImplementation,
+    MaterialRequirement,
+    Region,
+    ServiceItem,
+    Window,
+)
+from tongban.core.errors import DomainError
+
+admin.site.site_header = _("tongban administration")
+admin.site.site_title = _("tongban")
+admin.site.index_title = _("Catalog and node administration")
+
+
+def _report(request, exc: DomainError) -> None:  # type: ignore[no-untyped-def]
+    for problem in exc.problems:
+        messages.error(request, f"{problem.field or ''}: {problem.text}")
+
+
+class CommandAdmin(admin.ModelAdmin):
+    """Saves through services.save_record, so checks and search re-indexing always happen."""
+
+    def save_model(self, request, obj, form, change) -> None:  # type: ignore[no-untyped-def]
+        services.save_record(obj)
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level", "parent"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+
+    # The division list comes from the shipped national data (tongban load_regions), not from hand edits.
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Department)
+class DepartmentAdmin(CommandAdmin):
+    list_display = ["name", "region", "uscc", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name", "uscc", "region__name"]
+    autocomplete_fields = ["region"]
+
+
+class WindowInline(admin.TabularInline):
+    model = Window
+    extra = 0
+    filter_horizontal = ["departments"]
+
+
+@admin.register(Hall)
+class HallAdmin(CommandAdmin):
+    list_display = ["name", "region", "address"]
+    search_fields = ["name", "region__name"]
+    autocomplete_fields = ["region"]
+    inlines = [WindowInline]
+
+
+@admin.register(ServiceItem)
+class ServiceItemAdmin(CommandAdmin):
+    list_display = ["name", "code", "kind", "item_type", "parent"]
+    list_filter = ["kind", "item_type"]
+    search_fields = ["name", "basic_code", "handling_code"]
+    autocomplete_fields = ["parent"]
+
+
+class GuideVersionInline(admin.TabularInline):
+    model = GuideVersion
+    fields = ["number", "status", "effective_from", "effective_to", "published_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(ItemImplementation)
+class ItemImplementationAdmin(admin.ModelAdmin):
+    list_display = ["implementation_code", "item", "region", "department", "current_version"]
+    search_fields = ["implementation_code", "item__name", "department__name"]
+    list_filter = ["region__level"]
+    readonly_fields = ["current_version"]
+    autocomplete_fields = ["item", "region", "department"]
+    inlines = [GuideVersionInline]
+    actions = ["start_revision"]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        # A new implementation comes with its first guide: through the API or an import.
+        return False
+
+    @admin.action(description=_("Start a new draft of the guide"))
+    def start_revision(self, request, queryset) -> None:  # type: ignore[no-untyped-def]
+        for impl in queryset:
+            try:
+                services.start_revision(impl)
+                messages.success(request, _("New draft started: %(impl)s") % {"impl": impl})
+            except DomainError as exc:
+                _report(request, exc)
+
+
+class MaterialInline(admin.StackedInline):
+    model = MaterialRequirement
+    extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return obj is not None and obj.is_draft
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return obj is None or obj.is_draft
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return obj is not None and obj.is_draft
+
+
+@admin.register(GuideVersion)
+class GuideVersionAdmin(admin.ModelAdmin):
+    list_display = ["name", "implementation", "number", "status", "effective_from"]
+    list_filter = ["status"]
+    search_fields = ["name", "implementation__implementation_code"]
+    inlines = [MaterialInline]
+    actions = ["publish"]
+    exclude = ["implementation"]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        fixed = ["number", "status", "effective_from", "effective_to", "published_at", "content_hash"]
+        if obj is not None and not obj.is_draft:
+            return [f.name for f in obj._meta.fields if f.name != "implementation"]
+        return fixed
+
+    def save_model(self, request, obj, form, change) -> None:  # type: ignore[no-untyped-def]
+        changed = {f: form.cleaned_data[f] for f in form.changed_data if f in guide_rules.FIELD_NAMES}
+        try:
+            services.update_draft(obj, guide=changed)
+        except DomainError as exc:
+            raise ValidationError("; ".join(f"{p.field}: {p.text}" for p in exc.problems)) from exc
+
+    @admin.action(description=_("Publish the selected drafts"))
+    def publish(self, request, queryset) -> None:  # type: ignore[no-untyped-def]
+        for guide in queryset:
+            try:
+                services.publish_guide(guide)
+                messages.success(request, _("Published: %(guide)s") % {"guide": guide})
+            except DomainError as exc:
+                _report(request, exc)
+
+
+@admin.register(Agreement)
+class AgreementAdmin(CommandAdmin):
+    list_display = ["name", "kind", "effective_from", "effective_to"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    filter_horizontal = ["regions", "items"]
