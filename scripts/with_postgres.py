@@ -66,18 +66,41 @@ def main(argv: list[str]) -> int:
     port = free_port()
     log = tmp / "server.log"
     try:
-        subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-E", "UTF8", "--locale=C.UTF-8",
-                        "-A", "trust", "-U", "postgres"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                *run_as,
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w",
-                        "start"], check=True, stdout=subprocess.DEVNULL)
-        env = dict(os.environ, TONGBAN_DATABASE_URL=f"postgres://postgres@127.0.0.1:{port}/postgres",
-                   TONGBAN_TEST_POSTGRES="1")
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        env = dict(
+            os.environ, TONGBAN_DATABASE_URL=f"postgres://postgres@127.0.0.1:{port}/postgres", TONGBAN_TEST_POSTGRES="1"
+        )
         print(f"PostgreSQL {bindir.parent.name} on 127.0.0.1:{port} (throwaway cluster in {tmp})", file=sys.stderr)
         return subprocess.run(argv, env=env, check=False).returncode
     finally:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         shutil.rmtree(tmp, ignore_errors=True)
 
 

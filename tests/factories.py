@@ -37,9 +37,13 @@ def guide(**overrides: Any) -> dict[str, Any]:
         "name": "正常退休提取住房公积金",
         "conditions": "已办理退休手续的缴存职工",
         "service_objects": ["natural"],
-        "statutory_limit": 20, "promised_limit": 3,
-        "case_type": "promised", "modes": ["window", "online", "proxy"],
-        "review_steps": ["审查", "审批"], "scope": "nationwide", "result_type": "payment",
+        "statutory_limit": 20,
+        "promised_limit": 3,
+        "case_type": "promised",
+        "modes": ["window", "online", "proxy"],
+        "review_steps": ["审查", "审批"],
+        "scope": "nationwide",
+        "result_type": "payment",
         "result_name": "住房公积金提取到账通知",
     }
     data.update(overrides)
@@ -51,14 +55,24 @@ def materials(*names: str) -> list[dict[str, Any]]:
     return [{"name": n, "form": "original", "paper_copies": 1} for n in names]
 
 
-def implementation(item_obj: ServiceItem | None = None, dept: Department | None = None, *, publish: bool = True,
-                   guide_data: dict[str, Any] | None = None, material_list: list[dict[str, Any]] | None = None,
-                   region_code: str = "411500") -> ItemImplementation:
+def implementation(
+    item_obj: ServiceItem | None = None,
+    dept: Department | None = None,
+    *,
+    publish: bool = True,
+    guide_data: dict[str, Any] | None = None,
+    material_list: list[dict[str, Any]] | None = None,
+    region_code: str = "411500",
+) -> ItemImplementation:
     item_obj = item_obj or item()
     dept = dept or department(region_code)
     impl = services.create_implementation(
-        item=item_obj, department=dept, implementation_code=f"{dept.uscc}{next(_serial):013d}",
-        guide=guide_data or guide(name=item_obj.name), materials=material_list if material_list is not None else materials())
+        item=item_obj,
+        department=dept,
+        implementation_code=f"{dept.uscc}{next(_serial):013d}",
+        guide=guide_data or guide(name=item_obj.name),
+        materials=material_list if material_list is not None else materials(),
+    )
     if publish:
         services.publish_guide(impl.versions.get())
         impl.refresh_from_db()

@@ -22,8 +22,12 @@ def test_openapi_schema_describes_every_field(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").content
     data = json.loads(schema)
     assert "/api/v1/search/" in data["paths"]
-    missing = [f"{name}.{prop}" for name, comp in data["components"]["schemas"].items()
-               for prop, spec in comp.get("properties", {}).items() if not spec.get("description")]
+    missing = [
+        f"{name}.{prop}"
+        for name, comp in data["components"]["schemas"].items()
+        for prop, spec in comp.get("properties", {}).items()
+        if not spec.get("description")
+    ]
     assert missing == []
 
 

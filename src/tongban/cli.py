@@ -41,8 +41,19 @@ def serve(argv: list[str]) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     bind = f"{env('TONGBAN_HOST')}:{env('TONGBAN_PORT')}"
     workers = os.environ.get("TONGBAN_WORKERS", "2")
-    args = ["gunicorn", "tongban.wsgi:application", "--bind", bind, "--workers", workers,
-            "--access-logfile", "-", "--graceful-timeout", "5", *argv]
+    args = [
+        "gunicorn",
+        "tongban.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        workers,
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
+        *argv,
+    ]
     os.execvp(sys.executable, [sys.executable, "-m", *args])
     return 0  # not reached
 
@@ -55,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = argv[0], argv[1:]
     if command == "serve":
         if rest[:1] in (["-h"], ["--help"]):
-            print("usage: tongban serve [gunicorn options]\n\nServes this node on TONGBAN_HOST:TONGBAN_PORT "
-                  "(default 127.0.0.1:8000) after applying migrations.")
+            print(
+                "usage: tongban serve [gunicorn options]\n\nServes this node on TONGBAN_HOST:TONGBAN_PORT "
+                "(default 127.0.0.1:8000) after applying migrations."
+            )
             return 0
         return serve(rest)
     _setup()

@@ -25,8 +25,9 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("TONGBAN_DEBUG", "0", "1 turns on Django's debug pages; never in production."),
     Setting("TONGBAN_SECRET_KEY", "", "Django secret key; a per-folder key is generated under var/ when unset."),
-    Setting("TONGBAN_DATABASE_URL", "", "Database URL (postgres://user:pass@host:port/db); SQLite under var/ "
-            "when unset."),
+    Setting(
+        "TONGBAN_DATABASE_URL", "", "Database URL (postgres://user:pass@host:port/db); SQLite under var/ when unset."
+    ),
     Setting("TONGBAN_NODE_ID", "local", "This node's identifier in the federation."),
     Setting("TONGBAN_REGION", "411500", "GB/T 2260 code of the region this node serves."),
     Setting("TONGBAN_HOST", "127.0.0.1", "Address `tongban serve` listens on."),

@@ -27,9 +27,17 @@ def test_every_catalog_page_opens_in_chinese(admin_client):
 
 def test_admin_edits_go_through_the_checks(admin_client):
     dept = f.department()
-    response = admin_client.post(f"/admin/catalog/department/{dept.pk}/change/", {
-        "region": "411500", "name": dept.name, "uscc": dept.uscc[:-1] + ("0" if dept.uscc[-1] != "0" else "1"),
-        "kind": "organ", "phone": "", "address": ""})
+    response = admin_client.post(
+        f"/admin/catalog/department/{dept.pk}/change/",
+        {
+            "region": "411500",
+            "name": dept.name,
+            "uscc": dept.uscc[:-1] + ("0" if dept.uscc[-1] != "0" else "1"),
+            "kind": "organ",
+            "phone": "",
+            "address": "",
+        },
+    )
     assert response.status_code == 200  # the form comes back with the error
     assert Department.objects.get(pk=dept.pk).uscc == dept.uscc
 
@@ -39,7 +47,15 @@ def test_renaming_a_department_reindexes_its_implementations(admin_client):
 
     impl = f.implementation()
     dept = impl.department
-    admin_client.post(f"/admin/catalog/department/{dept.pk}/change/", {
-        "region": "411500", "name": "信阳市行政审批服务局", "uscc": dept.uscc, "kind": "organ", "phone": "",
-        "address": ""})
+    admin_client.post(
+        f"/admin/catalog/department/{dept.pk}/change/",
+        {
+            "region": "411500",
+            "name": "信阳市行政审批服务局",
+            "uscc": dept.uscc,
+            "kind": "organ",
+            "phone": "",
+            "address": "",
+        },
+    )
     assert search.search("行政审批服务局").ids == [impl.pk]

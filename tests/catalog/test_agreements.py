@@ -18,9 +18,15 @@ def setup():
     main = f.item("住房公积金提取")
     handling = f.item("正常退休提取住房公积金", kind="handling", handling_code="GJJ-TQ-TX", parent=main)
     impl = f.implementation(handling, f.department("411500"))
-    services.create_agreement(name="信阳—苏州跨省通办", kind="p2p", region_codes=["411500", "320500"],
-                              item_codes=[main.basic_code], modes=["proxy", "online"],
-                              effective_from=date(2021, 1, 1), effective_to=date(2030, 12, 31))
+    services.create_agreement(
+        name="信阳—苏州跨省通办",
+        kind="p2p",
+        region_codes=["411500", "320500"],
+        item_codes=[main.basic_code],
+        modes=["proxy", "online"],
+        effective_from=date(2021, 1, 1),
+        effective_to=date(2030, 12, 31),
+    )
     return handling, impl
 
 
@@ -56,25 +62,36 @@ def test_receivable_implementations_for_a_window(setup):
 
 def test_api_answers_the_question(client, setup):
     handling, _ = setup
-    response = client.get("/api/v1/agreements/receivable/", {"receiving": "320500", "handling": "411500",
-                                                             "item": handling.handling_code, "on": "2026-11-20"})
+    response = client.get(
+        "/api/v1/agreements/receivable/",
+        {"receiving": "320500", "handling": "411500", "item": handling.handling_code, "on": "2026-11-20"},
+    )
     assert response.json() == {"allowed": True, "modes": ["online", "proxy"], "agreements": ["信阳—苏州跨省通办"]}
     bad = client.get("/api/v1/agreements/receivable/", {"receiving": "3205", "handling": "411500", "item": "x"})
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "receiving"
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"region_codes": ["411500"]}, "regions"),
-    ({"region_codes": ["411500", "999999"]}, "regions[1]"),
-    ({"item_codes": ["NOPE00000000"]}, "items[0]"),
-    ({"modes": ["fax"]}, "modes"),
-    ({"effective_to": date(2020, 1, 1)}, "effective_to"),
-    ({"kind": "friendship"}, "kind"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"region_codes": ["411500"]}, "regions"),
+        ({"region_codes": ["411500", "999999"]}, "regions[1]"),
+        ({"item_codes": ["NOPE00000000"]}, "items[0]"),
+        ({"modes": ["fax"]}, "modes"),
+        ({"effective_to": date(2020, 1, 1)}, "effective_to"),
+        ({"kind": "friendship"}, "kind"),
+    ],
+)
 def test_bad_agreements_are_refused(kwargs, field):
     item = f.item()
-    args = {"name": "测试协议", "kind": "p2p", "region_codes": ["411500", "320500"], "item_codes": [item.basic_code],
-            "modes": ["proxy"], "effective_from": date(2021, 1, 1)} | kwargs
+    args = {
+        "name": "测试协议",
+        "kind": "p2p",
+        "region_codes": ["411500", "320500"],
+        "item_codes": [item.basic_code],
+        "modes": ["proxy"],
+        "effective_from": date(2021, 1, 1),
+    } | kwargs
     with pytest.raises(DomainError) as exc:
         services.create_agreement(**args)
     assert exc.value.problems[0].field == field

@@ -29,13 +29,16 @@ def test_one_call_returns_an_implementation_with_its_guide_and_materials(client)
 def test_lists_filter_by_region_including_divisions_inside(client):
     inside = f.implementation(region_code="411502")
     f.implementation(region_code="320500")
-    codes = [r["implementation_code"] for r in client.get("/api/v1/implementations/", {"region": "411500"}).json()["results"]]
+    codes = [
+        r["implementation_code"] for r in client.get("/api/v1/implementations/", {"region": "411500"}).json()["results"]
+    ]
     assert codes == [inside.implementation_code]
 
 
 def test_anonymous_writes_are_refused_and_change_nothing(client):
-    response = client.post("/api/v1/departments/", {"region": "411500", "name": "x", "uscc": f.uscc()},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/departments/", {"region": "411500", "name": "x", "uscc": f.uscc()}, content_type="application/json"
+    )
     assert response.status_code == 403
     assert response.json()["errors"][0]["code"] == "not_authenticated" or response.json()["status"] == 403
     assert not Department.objects.exists()
@@ -43,36 +46,55 @@ def test_anonymous_writes_are_refused_and_change_nothing(client):
 
 def test_admin_creates_department_item_implementation_and_publishes(admin_client):
     uscc = f.uscc("320500")
-    assert admin_client.post("/api/v1/departments/", {"region": "320500", "name": "苏州市公积金中心", "uscc": uscc,
-                                                      "kind": "institution"},
-                             content_type="application/json").status_code == 201
-    item = admin_client.post("/api/v1/items/", {"basic_code": "000120110000", "name": "正常退休提取住房公积金",
-                                                "item_type": "20", "aliases": ["退休提取"]},
-                             content_type="application/json")
+    assert (
+        admin_client.post(
+            "/api/v1/departments/",
+            {"region": "320500", "name": "苏州市公积金中心", "uscc": uscc, "kind": "institution"},
+            content_type="application/json",
+        ).status_code
+        == 201
+    )
+    item = admin_client.post(
+        "/api/v1/items/",
+        {"basic_code": "000120110000", "name": "正常退休提取住房公积金", "item_type": "20", "aliases": ["退休提取"]},
+        content_type="application/json",
+    )
     assert item.status_code == 201, item.json()
     code = uscc + "0001201100001"
-    created = admin_client.post("/api/v1/implementations/", {
-        "item": "000120110000", "department": uscc, "implementation_code": code,
-        "guide": f.guide(), "materials": f.materials()}, content_type="application/json")
+    created = admin_client.post(
+        "/api/v1/implementations/",
+        {
+            "item": "000120110000",
+            "department": uscc,
+            "implementation_code": code,
+            "guide": f.guide(),
+            "materials": f.materials(),
+        },
+        content_type="application/json",
+    )
     assert created.status_code == 201, created.json()
     assert created.json()["guide"] is None  # a draft is not in force yet
     published = admin_client.post(f"/api/v1/implementations/{code}/publish/", {}, content_type="application/json")
     assert published.status_code == 200 and published.json()["status"] == "published"
     revised = admin_client.post(f"/api/v1/implementations/{code}/revise/")
     assert revised.status_code == 201 and revised.json()["number"] == 2
-    changed = admin_client.post(f"/api/v1/implementations/{code}/draft/", {"guide": {"promised_limit": 1}},
-                                content_type="application/json")
+    changed = admin_client.post(
+        f"/api/v1/implementations/{code}/draft/", {"guide": {"promised_limit": 1}}, content_type="application/json"
+    )
     assert changed.status_code == 200 and changed.json()["promised_limit"] == 1
     diff = admin_client.get(f"/api/v1/implementations/{code}/diff/", {"from": 1, "to": 2}).json()
     assert [(c["field"], c["before"], c["after"]) for c in diff] == [("promised_limit", 3, 1)]
 
 
-@pytest.mark.parametrize(("payload", "field", "code"), [
-    ({"uscc": "91110000600037341M"}, "uscc", "uscc_checksum"),
-    ({"uscc": "9111000060003734"}, "uscc", "uscc_length"),
-    ({"region": "41150"}, "region", "region_format"),
-    ({"region": "419999"}, "region", "unknown_region"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field", "code"),
+    [
+        ({"uscc": "91110000600037341M"}, "uscc", "uscc_checksum"),
+        ({"uscc": "9111000060003734"}, "uscc", "uscc_length"),
+        ({"region": "41150"}, "region", "region_format"),
+        ({"region": "419999"}, "region", "unknown_region"),
+    ],
+)
 def test_bad_department_input_names_field_and_reason_in_both_languages(admin_client, payload, field, code):
     body = {"region": "411500", "name": "信阳市民政局", "uscc": f.uscc()} | payload
     response = admin_client.post("/api/v1/departments/", body, content_type="application/json")
@@ -84,39 +106,61 @@ def test_bad_department_input_names_field_and_reason_in_both_languages(admin_cli
 
 
 def test_errors_follow_the_language_asked_for(admin_client):
-    response = admin_client.post("/api/v1/departments/", {"region": "411500", "name": "x", "uscc": "1"},
-                                 content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    response = admin_client.post(
+        "/api/v1/departments/",
+        {"region": "411500", "name": "x", "uscc": "1"},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     error = response.json()["errors"][0]
     assert error["message"] == error["message_en"] and "18 characters" in error["message"]
 
 
 def test_duplicate_codes_conflict(admin_client):
     dept = f.department()
-    response = admin_client.post("/api/v1/departments/", {"region": "411500", "name": "另一个", "uscc": dept.uscc},
-                                 content_type="application/json")
+    response = admin_client.post(
+        "/api/v1/departments/",
+        {"region": "411500", "name": "另一个", "uscc": dept.uscc},
+        content_type="application/json",
+    )
     assert response.status_code == 409 and response.json()["errors"][0]["code"] == "duplicate"
 
 
 def test_bad_item_codes_and_published_edits_are_refused(admin_client):
-    bad = admin_client.post("/api/v1/items/", {"basic_code": "0001", "name": "x", "item_type": "20"},
-                            content_type="application/json")
+    bad = admin_client.post(
+        "/api/v1/items/", {"basic_code": "0001", "name": "x", "item_type": "20"}, content_type="application/json"
+    )
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "basic_code"
-    wrong_type = admin_client.post("/api/v1/items/", {"basic_code": "000120110000", "name": "x", "item_type": "99"},
-                                   content_type="application/json")
+    wrong_type = admin_client.post(
+        "/api/v1/items/",
+        {"basic_code": "000120110000", "name": "x", "item_type": "99"},
+        content_type="application/json",
+    )
     assert wrong_type.json()["errors"][0]["field"] == "item_type"
     assert not ServiceItem.objects.exists()
     impl = f.implementation()
-    no_draft = admin_client.post(f"/api/v1/implementations/{impl.implementation_code}/draft/",
-                                 {"guide": {"promised_limit": 1}}, content_type="application/json")
+    no_draft = admin_client.post(
+        f"/api/v1/implementations/{impl.implementation_code}/draft/",
+        {"guide": {"promised_limit": 1}},
+        content_type="application/json",
+    )
     assert no_draft.status_code == 409
     assert GuideVersion.objects.get().promised_limit == 3
 
 
 def test_bad_implementation_code_is_refused(admin_client):
     dept, item = f.department(), f.item()
-    response = admin_client.post("/api/v1/implementations/", {
-        "item": item.basic_code, "department": dept.uscc, "implementation_code": f.uscc() + "0001201100001",
-        "guide": f.guide(), "materials": []}, content_type="application/json")
+    response = admin_client.post(
+        "/api/v1/implementations/",
+        {
+            "item": item.basic_code,
+            "department": dept.uscc,
+            "implementation_code": f.uscc() + "0001201100001",
+            "guide": f.guide(),
+            "materials": [],
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "implementation_code_department"
     assert not ItemImplementation.objects.exists()
@@ -131,8 +175,9 @@ def test_unknown_codes_are_404(client):
 
 def test_comparison_lists_material_differences(client):
     item = f.item("合伙企业设立登记", item_type="1")
-    f.implementation(item, f.department("320500"), material_list=f.materials("申请书", "合伙协议", "身份证明",
-                                                                               "住所证明", "委托书"))
+    f.implementation(
+        item, f.department("320500"), material_list=f.materials("申请书", "合伙协议", "身份证明", "住所证明", "委托书")
+    )
     f.implementation(item, f.department("411500"), material_list=f.materials("申请书", "合伙协议"))
     body = client.get(f"/api/v1/items/{item.basic_code}/comparison/").json()
     assert sorted(len(c["materials"]) for c in body["columns"]) == [2, 5]

@@ -41,8 +41,9 @@ def test_revision_copies_the_guide_and_publishing_it_retires_the_old_one():
     assert services.material_dicts(draft) == services.material_dicts(impl.current_version)
     with pytest.raises(Conflict):
         services.start_revision(impl)  # one draft at a time
-    draft = services.update_draft(draft, guide={"promised_limit": 2},
-                                  materials=f.materials("居民身份证", "退休证明", "银行卡"))
+    draft = services.update_draft(
+        draft, guide={"promised_limit": 2}, materials=f.materials("居民身份证", "退休证明", "银行卡")
+    )
     published = services.publish_guide(draft)
     impl.refresh_from_db()
     assert impl.current_version_id == published.pk
@@ -52,9 +53,11 @@ def test_revision_copies_the_guide_and_publishing_it_retires_the_old_one():
 def test_diff_lists_changed_fields_and_materials():
     impl = f.implementation()
     old = impl.current_version
-    draft = services.update_draft(services.start_revision(impl), guide={"promised_limit": 2},
-                                  materials=[{"name": "居民身份证", "form": "copy", "paper_copies": 1},
-                                             {"name": "银行卡"}])
+    draft = services.update_draft(
+        services.start_revision(impl),
+        guide={"promised_limit": 2},
+        materials=[{"name": "居民身份证", "form": "copy", "paper_copies": 1}, {"name": "银行卡"}],
+    )
     changes = {c.field: c for c in guide_rules.diff(services.guide_content(old), services.guide_content(draft))}
     assert changes["promised_limit"].before == 3 and changes["promised_limit"].after == 2
     assert changes["materials.退休证明"].kind == "removed"
@@ -63,14 +66,17 @@ def test_diff_lists_changed_fields_and_materials():
     assert str(changes["promised_limit"].label) == "承诺办结时限"
 
 
-@pytest.mark.parametrize(("guide", "materials", "field", "code"), [
-    ({"promised_limit": 30}, None, "promised_limit", "promised_exceeds_statutory"),
-    ({"modes": ["teleport"]}, None, "modes", "invalid_choice"),
-    ({"form_schema": {"type": "nonsense"}}, None, "form_schema", "invalid_schema"),
-    ({"colour": "red"}, None, "colour", "unknown_field"),
-    ({}, [{"name": "身份证"}, {"name": "身份证"}], "materials[1].name", "duplicate"),
-    ({}, [{"name": "身份证", "necessity": "sometimes"}], "materials[0].necessity", "invalid_choice"),
-])
+@pytest.mark.parametrize(
+    ("guide", "materials", "field", "code"),
+    [
+        ({"promised_limit": 30}, None, "promised_limit", "promised_exceeds_statutory"),
+        ({"modes": ["teleport"]}, None, "modes", "invalid_choice"),
+        ({"form_schema": {"type": "nonsense"}}, None, "form_schema", "invalid_schema"),
+        ({"colour": "red"}, None, "colour", "unknown_field"),
+        ({}, [{"name": "身份证"}, {"name": "身份证"}], "materials[1].name", "duplicate"),
+        ({}, [{"name": "身份证", "necessity": "sometimes"}], "materials[0].necessity", "invalid_choice"),
+    ],
+)
 def test_bad_guide_content_is_refused_naming_the_field(guide, materials, field, code):
     impl = f.implementation()
     draft = services.start_revision(impl)

@@ -16,8 +16,12 @@ def test_every_level_is_loaded_with_parents():
 
 def test_pilot_regions_exist_with_full_names():
     names = {code: Region.objects.get(code=code).full_name for code in ("411500", "310110", "610403", "410505")}
-    assert names == {"411500": "河南省信阳市", "310110": "上海市杨浦区", "610403": "陕西省咸阳市杨陵区",
-                     "410505": "河南省安阳市殷都区"}
+    assert names == {
+        "411500": "河南省信阳市",
+        "310110": "上海市杨浦区",
+        "610403": "陕西省咸阳市杨陵区",
+        "410505": "河南省安阳市殷都区",
+    }
 
 
 def test_api_looks_up_by_code_and_name(client):
@@ -34,7 +38,9 @@ def test_api_ancestors_and_descendants(client):
     assert all(c.startswith("4115") for c in codes)
 
 
-@pytest.mark.parametrize(("code", "status", "reason"), [("41150", 400, "region_format"), ("999999", 404, "unknown_region")])
+@pytest.mark.parametrize(
+    ("code", "status", "reason"), [("41150", 400, "region_format"), ("999999", 404, "unknown_region")]
+)
 def test_bad_region_codes_are_explained(client, code, status, reason):
     response = client.get(f"/api/v1/regions/{code}/")
     assert response.status_code == status

@@ -24,18 +24,25 @@ def catalog():
     fund = f.item("正常退休提取住房公积金", aliases=["退休提取公积金"])
     return {
         "card": f.implementation(card, f.department("411500"), guide_data=f.guide(name=card.name, modes=["window"])),
-        "hukou": f.implementation(hukou, f.department("411500"), guide_data=f.guide(name=hukou.name,
-                                                                                 service_objects=["natural"])),
+        "hukou": f.implementation(
+            hukou, f.department("411500"), guide_data=f.guide(name=hukou.name, service_objects=["natural"])
+        ),
         "passport": f.implementation(passport, f.department("320500")),
-        "fund": f.implementation(fund, f.department("320500"),
-                                 material_list=f.materials("居民身份证", "退休审批表")),
+        "fund": f.implementation(fund, f.department("320500"), material_list=f.materials("居民身份证", "退休审批表")),
     }
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("社保", "card"), ("户口", "hukou"), ("护照", "passport"), ("公积金", "fund"), ("社会保障卡", "card"),
-    ("退休审批表", "fund"),  # found through a material's name
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("社保", "card"),
+        ("户口", "hukou"),
+        ("护照", "passport"),
+        ("公积金", "fund"),
+        ("社会保障卡", "card"),
+        ("退休审批表", "fund"),  # found through a material's name
+    ],
+)
 def test_short_and_long_queries_find_their_items(catalog, query, expected):
     page = search.search(query)
     assert page.ids and page.ids[0] == catalog[expected].pk
@@ -72,9 +79,14 @@ def test_filters(catalog):
 
 
 def test_receivable_in_filter_uses_agreements(catalog):
-    services.create_agreement(name="信阳—杨浦", kind="p2p", region_codes=["411500", "310110"],
-                              item_codes=[catalog["hukou"].item.basic_code], modes=["online"],
-                              effective_from=date(2021, 1, 1))
+    services.create_agreement(
+        name="信阳—杨浦",
+        kind="p2p",
+        region_codes=["411500", "310110"],
+        item_codes=[catalog["hukou"].item.basic_code],
+        modes=["online"],
+        effective_from=date(2021, 1, 1),
+    )
     page = search.search("", search.Filters(receivable_in="310110"))
     assert page.ids == [catalog["hukou"].pk]
 

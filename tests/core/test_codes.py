@@ -44,13 +44,16 @@ def test_check_character_is_computed_as_gb32100():
     assert uscc_check_char("91110000600037341") == "L"
 
 
-@pytest.mark.parametrize(("code", "reason"), [
-    ("91110000600037341", "uscc_length"),
-    ("91110000600037341O", "uscc_charset"),
-    ("9111000060003734IL", "uscc_charset"),
-    ("91AB0000600037341L", "uscc_region"),
-    ("91110000600037341M", "uscc_checksum"),
-])
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        ("91110000600037341", "uscc_length"),
+        ("91110000600037341O", "uscc_charset"),
+        ("9111000060003734IL", "uscc_charset"),
+        ("91AB0000600037341L", "uscc_region"),
+        ("91110000600037341M", "uscc_checksum"),
+    ],
+)
 def test_bad_uscc_names_the_failed_check(code, reason):
     with pytest.raises(CodeError) as exc:
         validate_uscc(code)

@@ -10,8 +10,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from tongban.catalog import services
 from tongban.catalog import guide as guide_rules
+from tongban.catalog import services
 from tongban.catalog.models import (
     Agreement,
     Department,

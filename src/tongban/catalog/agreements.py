@@ -36,8 +36,9 @@ class Receivability:
         return bool(self.modes)
 
 
-def receivable(receiving_region: Region, item: ServiceItem, handling_region: Region,
-               on: date | None = None) -> Receivability:
+def receivable(
+    receiving_region: Region, item: ServiceItem, handling_region: Region, on: date | None = None
+) -> Receivability:
     """Modes in which a window in ``receiving_region`` may receive ``item`` handled by ``handling_region``.
 
     A window always receives its own region's items; across regions an agreement in force must name
@@ -49,8 +50,9 @@ def receivable(receiving_region: Region, item: ServiceItem, handling_region: Reg
     names: list[str] = []
     for agreement in agreements_for_receiving(receiving_region.code, on):
         members = agreement.regions.all()
-        covers_handling = any(r.contains(handling_region.code) and not r.contains(receiving_region.code)
-                              for r in members)
+        covers_handling = any(
+            r.contains(handling_region.code) and not r.contains(receiving_region.code) for r in members
+        )
         if not covers_handling:
             continue
         if not any(i.pk in lineage_ids for i in agreement.items.all()):

@@ -11,8 +11,20 @@ from tongban.catalog.models import ItemImplementation, ServiceItem
 from tongban.core.messages import Text
 
 # The elements compared, beyond materials: what an applicant feels when the regions differ.
-COMPARED_FIELDS = ("conditions", "statutory_limit", "statutory_unit", "promised_limit", "promised_unit",
-                   "case_type", "modes", "visits", "fee_required", "fees", "result_name", "commitment_allowed")
+COMPARED_FIELDS = (
+    "conditions",
+    "statutory_limit",
+    "statutory_unit",
+    "promised_limit",
+    "promised_unit",
+    "case_type",
+    "modes",
+    "visits",
+    "fee_required",
+    "fees",
+    "result_name",
+    "commitment_allowed",
+)
 
 
 @dataclass
@@ -44,14 +56,18 @@ class Comparison:
 def compare(item: ServiceItem) -> Comparison:
     """Every published implementation of ``item`` (and the items below it), with the differences."""
     ids = item_ids_with_descendants([item.pk])
-    impls = (ItemImplementation.objects.filter(item_id__in=ids, current_version__isnull=False)
-             .select_related("region", "department", "item", "current_version")
-             .prefetch_related("current_version__materials").order_by("region_id", "item_id"))
+    impls = (
+        ItemImplementation.objects.filter(item_id__in=ids, current_version__isnull=False)
+        .select_related("region", "department", "item", "current_version")
+        .prefetch_related("current_version__materials")
+        .order_by("region_id", "item_id")
+    )
     result = Comparison(item=item)
     for impl in impls:
         guide = impl.current_version
-        result.columns.append(Column(impl, {f: getattr(guide, f) for f in COMPARED_FIELDS},
-                                     [m.name for m in guide.materials.all()]))
+        result.columns.append(
+            Column(impl, {f: getattr(guide, f) for f in COMPARED_FIELDS}, [m.name for m in guide.materials.all()])
+        )
     if len(result.columns) < 2:
         result.all_materials = [m for col in result.columns for m in col.materials]
         return result
@@ -62,7 +78,9 @@ def compare(item: ServiceItem) -> Comparison:
     for name in names:
         present = {col.implementation.pk: name in col.materials for col in result.columns}
         if len(set(present.values())) > 1:
-            result.differences.append(Difference(f"material:{name}", Text(f"材料：{name}", f"material: {name}"), present))
+            result.differences.append(
+                Difference(f"material:{name}", Text(f"材料：{name}", f"material: {name}"), present)
+            )
     for f in COMPARED_FIELDS:
         values = {col.implementation.pk: col.values[f] for col in result.columns}
         if len({repr(v) for v in values.values()}) > 1:

@@ -103,30 +103,55 @@ def validate_guide(data: dict[str, Any], materials: list[dict[str, Any]]) -> lis
         problems.append(_problem(field, "unknown_field", f"未知的指南字段“{field}”", f"unknown guide field '{field}'"))
     for field in REQUIRED:
         if data.get(field) in (None, ""):
-            problems.append(_problem(field, "required", f"{LABELS[field].zh}为必填项", f"{LABELS[field].en} is required"))
+            problems.append(
+                _problem(field, "required", f"{LABELS[field].zh}为必填项", f"{LABELS[field].en} is required")
+            )
     for field in _INTS & set(data):
         value = data[field]
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-            problems.append(_problem(field, "not_a_count", f"{LABELS[field].zh}应为非负整数",
-                                     f"{LABELS[field].en} must be a whole number of 0 or more"))
+            problems.append(
+                _problem(
+                    field,
+                    "not_a_count",
+                    f"{LABELS[field].zh}应为非负整数",
+                    f"{LABELS[field].en} must be a whole number of 0 or more",
+                )
+            )
     for field in _BOOLS & set(data):
         if not isinstance(data[field], bool):
-            problems.append(_problem(field, "not_a_boolean", f"{LABELS[field].zh}应为是或否",
-                                     f"{LABELS[field].en} must be true or false"))
+            problems.append(
+                _problem(
+                    field, "not_a_boolean", f"{LABELS[field].zh}应为是或否", f"{LABELS[field].en} must be true or false"
+                )
+            )
     for field in _LISTS & set(data):
         if not isinstance(data[field], list):
-            problems.append(_problem(field, "not_a_list", f"{LABELS[field].zh}应为列表", f"{LABELS[field].en} must be a list"))
+            problems.append(
+                _problem(field, "not_a_list", f"{LABELS[field].zh}应为列表", f"{LABELS[field].en} must be a list")
+            )
     for field, allowed in _CHOICES.items():
         if field in data and data[field] not in allowed:
-            problems.append(_problem(field, "invalid_choice", f"{LABELS[field].zh}的值“{data[field]}”无效，可选：{'、'.join(sorted(allowed))}",
-                                     f"'{data[field]}' is not a valid {LABELS[field].en}; choose from {', '.join(sorted(allowed))}"))
+            problems.append(
+                _problem(
+                    field,
+                    "invalid_choice",
+                    f"{LABELS[field].zh}的值“{data[field]}”无效，可选：{'、'.join(sorted(allowed))}",
+                    f"'{data[field]}' is not a valid {LABELS[field].en}; choose from {', '.join(sorted(allowed))}",
+                )
+            )
     for field, allowed in _LIST_CHOICES.items():
         values = data.get(field)
         if isinstance(values, list):
             for value in values:
                 if value not in allowed:
-                    problems.append(_problem(field, "invalid_choice", f"{LABELS[field].zh}含有无效值“{value}”，可选：{'、'.join(sorted(allowed))}",
-                                             f"'{value}' is not a valid {LABELS[field].en}; choose from {', '.join(sorted(allowed))}"))
+                    problems.append(
+                        _problem(
+                            field,
+                            "invalid_choice",
+                            f"{LABELS[field].zh}含有无效值“{value}”，可选：{'、'.join(sorted(allowed))}",
+                            f"'{value}' is not a valid {LABELS[field].en}; choose from {', '.join(sorted(allowed))}",
+                        )
+                    )
     problems += _check_limits(data)
     problems += _check_form_schema(data.get("form_schema"))
     problems += validate_materials(materials)
@@ -137,9 +162,14 @@ def _check_limits(data: dict[str, Any]) -> list[Problem]:
     s, p = data.get("statutory_limit"), data.get("promised_limit")
     same_unit = data.get("statutory_unit", "working_days") == data.get("promised_unit", "working_days")
     if isinstance(s, int) and isinstance(p, int) and same_unit and p > s:
-        return [_problem("promised_limit", "promised_exceeds_statutory",
-                         f"承诺办结时限（{p}）不得超过法定办结时限（{s}）",
-                         f"the promised limit ({p}) may not exceed the statutory limit ({s})")]
+        return [
+            _problem(
+                "promised_limit",
+                "promised_exceeds_statutory",
+                f"承诺办结时限（{p}）不得超过法定办结时限（{s}）",
+                f"the promised limit ({p}) may not exceed the statutory limit ({s})",
+            )
+        ]
     return []
 
 
@@ -147,12 +177,25 @@ def _check_form_schema(schema: Any) -> list[Problem]:
     if schema in (None, {}):
         return []
     if not isinstance(schema, dict):
-        return [_problem("form_schema", "not_an_object", "申请表字段应为 JSON Schema 对象", "form fields must be a JSON Schema object")]
+        return [
+            _problem(
+                "form_schema",
+                "not_an_object",
+                "申请表字段应为 JSON Schema 对象",
+                "form fields must be a JSON Schema object",
+            )
+        ]
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
-        return [_problem("form_schema", "invalid_schema", f"申请表字段不是有效的 JSON Schema：{exc.message}",
-                         f"form fields are not a valid JSON Schema: {exc.message}")]
+        return [
+            _problem(
+                "form_schema",
+                "invalid_schema",
+                f"申请表字段不是有效的 JSON Schema：{exc.message}",
+                f"form fields are not a valid JSON Schema: {exc.message}",
+            )
+        ]
     return []
 
 
@@ -163,22 +206,50 @@ def validate_materials(materials: list[dict[str, Any]]) -> list[Problem]:
         prefix = f"materials[{i}]"
         name = (material.get("name") or "").strip()
         if not name:
-            problems.append(_problem(f"{prefix}.name", "required", "材料名称为必填项", "the material's name is required"))
+            problems.append(
+                _problem(f"{prefix}.name", "required", "材料名称为必填项", "the material's name is required")
+            )
         elif name in seen:
-            problems.append(_problem(f"{prefix}.name", "duplicate", f"材料“{name}”重复", f"material '{name}' is listed twice"))
+            problems.append(
+                _problem(f"{prefix}.name", "duplicate", f"材料“{name}”重复", f"material '{name}' is listed twice")
+            )
         seen.add(name)
         for field in set(material) - set(MATERIAL_NAMES):
-            problems.append(_problem(f"{prefix}.{field}", "unknown_field", f"未知的材料字段“{field}”", f"unknown material field '{field}'"))
+            problems.append(
+                _problem(
+                    f"{prefix}.{field}",
+                    "unknown_field",
+                    f"未知的材料字段“{field}”",
+                    f"unknown material field '{field}'",
+                )
+            )
         for field, allowed in _MATERIAL_CHOICES.items():
             if field in material and material[field] not in allowed:
-                problems.append(_problem(f"{prefix}.{field}", "invalid_choice",
-                                         f"{MATERIAL_LABELS[field].zh}的值“{material[field]}”无效，可选：{'、'.join(sorted(allowed))}",
-                                         f"'{material[field]}' is not a valid {MATERIAL_LABELS[field].en}; choose from {', '.join(sorted(allowed))}"))
+                problems.append(
+                    _problem(
+                        f"{prefix}.{field}",
+                        "invalid_choice",
+                        f"{MATERIAL_LABELS[field].zh}的值“{material[field]}”无效，可选：{'、'.join(sorted(allowed))}",
+                        f"'{material[field]}' is not a valid {MATERIAL_LABELS[field].en}; "
+                        f"choose from {', '.join(sorted(allowed))}",
+                    )
+                )
         copies = material.get("paper_copies", 0)
         if not isinstance(copies, int) or isinstance(copies, bool) or copies < 0:
-            problems.append(_problem(f"{prefix}.paper_copies", "not_a_count", "纸质份数应为非负整数", "paper copies must be a whole number of 0 or more"))
+            problems.append(
+                _problem(
+                    f"{prefix}.paper_copies",
+                    "not_a_count",
+                    "纸质份数应为非负整数",
+                    "paper copies must be a whole number of 0 or more",
+                )
+            )
         if not isinstance(material.get("license_types", []), list):
-            problems.append(_problem(f"{prefix}.license_types", "not_a_list", "可用电子证照应为列表", "licence types must be a list"))
+            problems.append(
+                _problem(
+                    f"{prefix}.license_types", "not_a_list", "可用电子证照应为列表", "licence types must be a list"
+                )
+            )
     return problems
 
 
@@ -191,8 +262,7 @@ def content(data: dict[str, Any], materials: list[dict[str, Any]]) -> dict[str, 
 
 
 def content_hash(data: dict[str, Any], materials: list[dict[str, Any]]) -> str:
-    text = json.dumps(content(data, materials), ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                      default=str)
+    text = json.dumps(content(data, materials), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -209,14 +279,21 @@ class Change:
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     """What changed from one guide content (see :func:`content`) to another, in reading order."""
-    changes = [Change(f, LABELS[f], old["guide"].get(f), new["guide"].get(f))
-               for f in FIELD_NAMES if old["guide"].get(f) != new["guide"].get(f)]
+    changes = [
+        Change(f, LABELS[f], old["guide"].get(f), new["guide"].get(f))
+        for f in FIELD_NAMES
+        if old["guide"].get(f) != new["guide"].get(f)
+    ]
     before = {m["name"]: m for m in old["materials"]}
     after = {m["name"]: m for m in new["materials"]}
     for name in before.keys() - after.keys():
-        changes.append(Change(f"materials.{name}", Text(f"材料：{name}", f"material: {name}"), before[name], None, "removed"))
+        changes.append(
+            Change(f"materials.{name}", Text(f"材料：{name}", f"material: {name}"), before[name], None, "removed")
+        )
     for name in after.keys() - before.keys():
-        changes.append(Change(f"materials.{name}", Text(f"材料：{name}", f"material: {name}"), None, after[name], "added"))
+        changes.append(
+            Change(f"materials.{name}", Text(f"材料：{name}", f"material: {name}"), None, after[name], "added")
+        )
     for name in sorted(before.keys() & after.keys()):
         for f in MATERIAL_NAMES:
             if before[name].get(f) != after[name].get(f):

@@ -19,12 +19,18 @@ from tongban.core.validators import (
 class Region(models.Model):
     """行政区划 (GB/T 2260): province, prefecture or county-level division."""
 
-    code = models.CharField(_("code"), max_length=6, primary_key=True, validators=[region_code_validator],
-                            help_text=_("GB/T 2260 six-digit division code"))
+    code = models.CharField(
+        _("code"),
+        max_length=6,
+        primary_key=True,
+        validators=[region_code_validator],
+        help_text=_("GB/T 2260 six-digit division code"),
+    )
     name = models.CharField(_("name"), max_length=64, db_index=True)
     level = models.CharField(_("level"), max_length=12, choices=c.RegionLevel.choices)
-    parent = models.ForeignKey("self", verbose_name=_("parent"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
 
     class Meta:
         verbose_name = _("region")
@@ -53,7 +59,8 @@ class Region(models.Model):
     def code_prefix(self) -> str:
         """The leading digits every descendant's code shares (province 2, prefecture 4, county 6)."""
         return {c.RegionLevel.PROVINCE: self.code[:2], c.RegionLevel.PREFECTURE: self.code[:4]}.get(
-            self.level, self.code)
+            self.level, self.code
+        )
 
     def contains(self, other_code: str) -> bool:
         """Whether a division with this code is this region or lies inside it."""
@@ -63,14 +70,16 @@ class Region(models.Model):
 class Department(models.Model):
     """实施机关: the organ that implements service items in a region."""
 
-    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT,
-                               related_name="departments")
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="departments")
     name = models.CharField(_("name"), max_length=128)
-    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True,
-                            validators=[uscc_validator],
-                            help_text=_("GB 32100 unified social credit code of the organ"))
-    kind = models.CharField(_("kind"), max_length=16, choices=c.DepartmentKind.choices,
-                            default=c.DepartmentKind.ORGAN)
+    uscc = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        unique=True,
+        validators=[uscc_validator],
+        help_text=_("GB 32100 unified social credit code of the organ"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=c.DepartmentKind.choices, default=c.DepartmentKind.ORGAN)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     address = models.CharField(_("address"), max_length=256, blank=True)
 
@@ -108,10 +117,13 @@ class Window(models.Model):
     hall = models.ForeignKey(Hall, verbose_name=_("hall"), on_delete=models.CASCADE, related_name="windows")
     number = models.CharField(_("number"), max_length=16)
     name = models.CharField(_("name"), max_length=64)
-    kind = models.CharField(_("kind"), max_length=16, choices=c.WindowKind.choices,
-                            default=c.WindowKind.COMPREHENSIVE)
-    departments = models.ManyToManyField(Department, verbose_name=_("departments"), blank=True,
-                                         help_text=_("for department windows: whose items it accepts"))
+    kind = models.CharField(_("kind"), max_length=16, choices=c.WindowKind.choices, default=c.WindowKind.COMPREHENSIVE)
+    departments = models.ManyToManyField(
+        Department,
+        verbose_name=_("departments"),
+        blank=True,
+        help_text=_("for department windows: whose items it accepts"),
+    )
 
     class Meta:
         verbose_name = _("window")
@@ -127,23 +139,43 @@ class ServiceItem(models.Model):
     """政务服务事项: a national item; main item → sub-item → handling item (业务办理项)."""
 
     kind = models.CharField(_("kind"), max_length=10, choices=c.ItemKind.choices, default=c.ItemKind.MAIN)
-    parent = models.ForeignKey("self", verbose_name=_("parent item"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="children")
-    basic_code = models.CharField(_("basic code"), max_length=12, unique=True, null=True, blank=True,
-                                  validators=[basic_code_validator],
-                                  help_text=_("12-character national basic code (main items and sub-items)"))
-    handling_code = models.CharField(_("handling item code"), max_length=50, unique=True, null=True,
-                                     blank=True, validators=[handling_code_validator],
-                                     help_text=_("business handling item code, up to 50 characters"))
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent item"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    basic_code = models.CharField(
+        _("basic code"),
+        max_length=12,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[basic_code_validator],
+        help_text=_("12-character national basic code (main items and sub-items)"),
+    )
+    handling_code = models.CharField(
+        _("handling item code"),
+        max_length=50,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[handling_code_validator],
+        help_text=_("business handling item code, up to 50 characters"),
+    )
     name = models.CharField(_("name"), max_length=200, db_index=True)
     item_type = models.CharField(_("item type"), max_length=8, choices=c.ItemType.choices)
     legal_basis = models.TextField(_("legal basis"), blank=True)
-    exercise_levels = models.JSONField(_("exercise levels"), default=list, blank=True,
-                                       help_text=_("levels that exercise the item: national … village"))
-    handling_kind = models.CharField(_("handling kind"), max_length=8, choices=c.HandlingKind.choices,
-                                     blank=True, help_text=_("new, change, renewal or cancellation"))
-    aliases = models.JSONField(_("aliases"), default=list, blank=True,
-                               help_text=_("other names people search by, e.g. 社保卡"))
+    exercise_levels = models.JSONField(
+        _("exercise levels"), default=list, blank=True, help_text=_("levels that exercise the item: national … village")
+    )
+    handling_kind = models.CharField(
+        _("handling kind"),
+        max_length=8,
+        choices=c.HandlingKind.choices,
+        blank=True,
+        help_text=_("new, change, renewal or cancellation"),
+    )
+    aliases = models.JSONField(
+        _("aliases"), default=list, blank=True, help_text=_("other names people search by, e.g. 社保卡")
+    )
     keywords = models.JSONField(_("keywords"), default=list, blank=True)
 
     class Meta:
@@ -152,9 +184,12 @@ class ServiceItem(models.Model):
         ordering = ["basic_code", "handling_code", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(kind="handling", handling_code__isnull=False)
-                           | (~models.Q(kind="handling") & models.Q(basic_code__isnull=False))),
-                name="item_has_code_for_its_kind"),
+                condition=(
+                    models.Q(kind="handling", handling_code__isnull=False)
+                    | (~models.Q(kind="handling") & models.Q(basic_code__isnull=False))
+                ),
+                name="item_has_code_for_its_kind",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -186,26 +221,42 @@ class ServiceItem(models.Model):
 class ItemImplementation(models.Model):
     """事项实施清单: one region and department's implementation of an item; its guide is versioned."""
 
-    item = models.ForeignKey(ServiceItem, verbose_name=_("service item"), on_delete=models.PROTECT,
-                             related_name="implementations")
-    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT,
-                               related_name="implementations")
-    department = models.ForeignKey(Department, verbose_name=_("implementing department"),
-                                   on_delete=models.PROTECT, related_name="implementations")
-    implementation_code = models.CharField(_("implementation code"), max_length=36, unique=True,
-                                           validators=[implementation_code_validator],
-                                           help_text=_("实施编码: the organ's USCC followed by a 13-character suffix"))
+    item = models.ForeignKey(
+        ServiceItem, verbose_name=_("service item"), on_delete=models.PROTECT, related_name="implementations"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="implementations"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("implementing department"), on_delete=models.PROTECT, related_name="implementations"
+    )
+    implementation_code = models.CharField(
+        _("implementation code"),
+        max_length=36,
+        unique=True,
+        validators=[implementation_code_validator],
+        help_text=_("实施编码: the organ's USCC followed by a 13-character suffix"),
+    )
     local_code = models.CharField(_("local code"), max_length=64, blank=True)
-    current_version = models.ForeignKey("GuideVersion", verbose_name=_("current published guide"), null=True,
-                                        blank=True, on_delete=models.SET_NULL, related_name="+",
-                                        help_text=_("the published version in force; set by publishing"))
+    current_version = models.ForeignKey(
+        "GuideVersion",
+        verbose_name=_("current published guide"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("the published version in force; set by publishing"),
+    )
 
     class Meta:
         verbose_name = _("item implementation")
         verbose_name_plural = _("item implementations")
         ordering = ["region_id", "implementation_code"]
-        constraints = [models.UniqueConstraint(fields=["item", "region", "department"],
-                                               name="implementation_unique_per_department")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "region", "department"], name="implementation_unique_per_department"
+            )
+        ]
         indexes = [models.Index(fields=["region", "department"])]
 
     def __str__(self) -> str:
@@ -215,53 +266,61 @@ class ItemImplementation(models.Model):
 class GuideVersion(models.Model):
     """办事指南: one version of an implementation's guide. Immutable once published."""
 
-    implementation = models.ForeignKey(ItemImplementation, verbose_name=_("implementation"),
-                                       on_delete=models.CASCADE, related_name="versions")
+    implementation = models.ForeignKey(
+        ItemImplementation, verbose_name=_("implementation"), on_delete=models.CASCADE, related_name="versions"
+    )
     number = models.PositiveIntegerField(_("version number"))
-    status = models.CharField(_("status"), max_length=10, choices=c.GuideStatus.choices,
-                              default=c.GuideStatus.DRAFT)
+    status = models.CharField(_("status"), max_length=10, choices=c.GuideStatus.choices, default=c.GuideStatus.DRAFT)
     effective_from = models.DateField(_("effective from"), null=True, blank=True)
     effective_to = models.DateField(_("effective until"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
-    content_hash = models.CharField(_("content hash"), max_length=64, blank=True,
-                                    help_text=_("SHA-256 of the canonical guide content"))
+    content_hash = models.CharField(
+        _("content hash"), max_length=64, blank=True, help_text=_("SHA-256 of the canonical guide content")
+    )
 
     name = models.CharField(_("name in this guide"), max_length=200)
     legal_basis = models.TextField(_("legal basis"), blank=True)
     conditions = models.TextField(_("acceptance conditions"), blank=True)
-    service_objects = models.JSONField(_("service objects"), default=list, blank=True,
-                                       help_text=_("natural and/or legal persons"))
+    service_objects = models.JSONField(
+        _("service objects"), default=list, blank=True, help_text=_("natural and/or legal persons")
+    )
     statutory_limit = models.PositiveIntegerField(_("statutory time limit"))
-    statutory_unit = models.CharField(_("unit of the statutory limit"), max_length=16,
-                                      choices=c.LimitUnit.choices, default=c.LimitUnit.WORKING_DAYS)
+    statutory_unit = models.CharField(
+        _("unit of the statutory limit"), max_length=16, choices=c.LimitUnit.choices, default=c.LimitUnit.WORKING_DAYS
+    )
     statutory_note = models.CharField(_("note on the statutory limit"), max_length=500, blank=True)
     promised_limit = models.PositiveIntegerField(_("promised time limit"))
-    promised_unit = models.CharField(_("unit of the promised limit"), max_length=16,
-                                     choices=c.LimitUnit.choices, default=c.LimitUnit.WORKING_DAYS)
+    promised_unit = models.CharField(
+        _("unit of the promised limit"), max_length=16, choices=c.LimitUnit.choices, default=c.LimitUnit.WORKING_DAYS
+    )
     promised_note = models.CharField(_("note on the promised limit"), max_length=500, blank=True)
-    case_type = models.CharField(_("case type"), max_length=10, choices=c.CaseType.choices,
-                                 default=c.CaseType.PROMISED)
-    review_steps = models.JSONField(_("review steps"), default=list, blank=True,
-                                    help_text=_("ordered step names, e.g. 审查, 审核, 审批"))
-    modes = models.JSONField(_("handling modes"), default=list, blank=True,
-                             help_text=_("window, online, proxy, joint, kiosk"))
+    case_type = models.CharField(_("case type"), max_length=10, choices=c.CaseType.choices, default=c.CaseType.PROMISED)
+    review_steps = models.JSONField(
+        _("review steps"), default=list, blank=True, help_text=_("ordered step names, e.g. 审查, 审核, 审批")
+    )
+    modes = models.JSONField(
+        _("handling modes"), default=list, blank=True, help_text=_("window, online, proxy, joint, kiosk")
+    )
     commitment_allowed = models.BooleanField(_("commitment allowed (告知承诺)"), default=False)
-    scope = models.CharField(_("scope (通办范围)"), max_length=16, choices=c.Scope.choices,
-                             default=c.Scope.COUNTY)
-    online_depth = models.PositiveSmallIntegerField(_("online depth"), default=0,
-                                                    help_text=_("0 none … 4 whole process online"))
+    scope = models.CharField(_("scope (通办范围)"), max_length=16, choices=c.Scope.choices, default=c.Scope.COUNTY)
+    online_depth = models.PositiveSmallIntegerField(
+        _("online depth"), default=0, help_text=_("0 none … 4 whole process online")
+    )
     visits = models.PositiveSmallIntegerField(_("visits needed"), default=1)
     appointment = models.BooleanField(_("appointment possible"), default=False)
     logistics = models.BooleanField(_("result by post"), default=False)
     online_payment = models.BooleanField(_("online payment"), default=False)
     fee_required = models.BooleanField(_("fee charged"), default=False)
-    fees = models.JSONField(_("fees"), default=list, blank=True,
-                            help_text=_("list of {name, standard, basis, reducible, reduction_basis}"))
-    result_type = models.CharField(_("result type"), max_length=10, choices=c.ResultType.choices,
-                                   default=c.ResultType.APPROVAL)
+    fees = models.JSONField(
+        _("fees"), default=list, blank=True, help_text=_("list of {name, standard, basis, reducible, reduction_basis}")
+    )
+    result_type = models.CharField(
+        _("result type"), max_length=10, choices=c.ResultType.choices, default=c.ResultType.APPROVAL
+    )
     result_name = models.CharField(_("result name"), max_length=200, blank=True)
-    special_procedures = models.JSONField(_("special procedures"), default=list, blank=True,
-                                          help_text=_("list of {kind, limit, note}; time not counted"))
+    special_procedures = models.JSONField(
+        _("special procedures"), default=list, blank=True, help_text=_("list of {kind, limit, note}; time not counted")
+    )
     joint_organs = models.JSONField(_("joint-handling organs"), default=list, blank=True)
     process = models.TextField(_("process"), blank=True)
     place = models.CharField(_("place"), max_length=300, blank=True)
@@ -270,8 +329,12 @@ class GuideVersion(models.Model):
     complaint_phone = models.CharField(_("complaint phone"), max_length=64, blank=True)
     online_url = models.URLField(_("online address"), blank=True)
     faq = models.JSONField(_("FAQ"), default=list, blank=True, help_text=_("list of {question, answer}"))
-    form_schema = models.JSONField(_("form fields (JSON Schema)"), default=dict, blank=True,
-                                   help_text=_("JSON Schema of the fields the applicant fills"))
+    form_schema = models.JSONField(
+        _("form fields (JSON Schema)"),
+        default=dict,
+        blank=True,
+        help_text=_("JSON Schema of the fields the applicant fills"),
+    )
 
     class Meta:
         verbose_name = _("guide version")
@@ -279,49 +342,57 @@ class GuideVersion(models.Model):
         ordering = ["implementation_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["implementation", "number"], name="guide_unique_number"),
-            models.UniqueConstraint(fields=["implementation"], condition=models.Q(status="draft"),
-                                    name="guide_one_draft"),
+            models.UniqueConstraint(
+                fields=["implementation"], condition=models.Q(status="draft"), name="guide_one_draft"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} v{self.number} ({self.get_status_display()})"
-
-    @property
-    def is_draft(self) -> bool:
-        return self.status == c.GuideStatus.DRAFT
 
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         # Rule 6 of the house: a published guide never changes. Only the status moves on (retire).
         if self.pk and not kwargs.pop("allow_status_change", False):
             stored = GuideVersion.objects.filter(pk=self.pk).values_list("status", flat=True).first()
             if stored and stored != c.GuideStatus.DRAFT:
-                raise ValidationError(_("a published guide version cannot be changed; start a new draft"),
-                                      code="guide_published")
+                raise ValidationError(
+                    _("a published guide version cannot be changed; start a new draft"), code="guide_published"
+                )
         super().save(*args, **kwargs)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == c.GuideStatus.DRAFT
 
 
 class MaterialRequirement(models.Model):
     """申请材料: one material on a guide version's list."""
 
-    guide = models.ForeignKey(GuideVersion, verbose_name=_("guide version"), on_delete=models.CASCADE,
-                              related_name="materials")
+    guide = models.ForeignKey(
+        GuideVersion, verbose_name=_("guide version"), on_delete=models.CASCADE, related_name="materials"
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     name = models.CharField(_("name"), max_length=200)
     legal_basis = models.TextField(_("legal basis"), blank=True)
-    source = models.CharField(_("source"), max_length=16, choices=c.MaterialSource.choices,
-                              default=c.MaterialSource.APPLICANT)
+    source = models.CharField(
+        _("source"), max_length=16, choices=c.MaterialSource.choices, default=c.MaterialSource.APPLICANT
+    )
     paper_copies = models.PositiveSmallIntegerField(_("paper copies"), default=0)
     paper_size = models.CharField(_("paper size"), max_length=16, blank=True)
-    form = models.CharField(_("form"), max_length=20, choices=c.MaterialForm.choices,
-                            default=c.MaterialForm.ORIGINAL)
-    necessity = models.CharField(_("necessity"), max_length=10, choices=c.Necessity.choices,
-                                 default=c.Necessity.REQUIRED)
+    form = models.CharField(_("form"), max_length=20, choices=c.MaterialForm.choices, default=c.MaterialForm.ORIGINAL)
+    necessity = models.CharField(
+        _("necessity"), max_length=10, choices=c.Necessity.choices, default=c.Necessity.REQUIRED
+    )
     blank_form = models.FileField(_("blank form"), upload_to="catalog/forms/", blank=True)
     sample = models.FileField(_("sample"), upload_to="catalog/samples/", blank=True)
     filling_notes = models.TextField(_("filling notes"), blank=True)
     acceptance_standard = models.TextField(_("acceptance standard"), blank=True)
-    license_types = models.JSONField(_("licence types that satisfy it"), default=list, blank=True,
-                                     help_text=_("e-licence type codes that may replace this material"))
+    license_types = models.JSONField(
+        _("licence types that satisfy it"),
+        default=list,
+        blank=True,
+        help_text=_("e-licence type codes that may replace this material"),
+    )
 
     class Meta:
         verbose_name = _("material requirement")
@@ -334,21 +405,20 @@ class MaterialRequirement(models.Model):
 
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         if not GuideVersion.objects.filter(pk=self.guide_id, status=c.GuideStatus.DRAFT).exists():
-            raise ValidationError(_("materials of a published guide version cannot be changed"),
-                                  code="guide_published")
+            raise ValidationError(_("materials of a published guide version cannot be changed"), code="guide_published")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if not self.guide.is_draft:
-            raise ValidationError(_("materials of a published guide version cannot be changed"),
-                                  code="guide_published")
+            raise ValidationError(_("materials of a published guide version cannot be changed"), code="guide_published")
         return super().delete(*args, **kwargs)
 
 
 class AgreementQuerySet(models.QuerySet):
     def in_force(self, on):  # type: ignore[no-untyped-def]
         return self.filter(effective_from__lte=on).filter(
-            models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=on))
+            models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=on)
+        )
 
 
 class Agreement(models.Model):
@@ -356,10 +426,18 @@ class Agreement(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=c.AgreementKind.choices)
-    regions = models.ManyToManyField(Region, verbose_name=_("member regions"), related_name="agreements",
-                                     help_text=_("a member covers the divisions inside it too"))
-    items = models.ManyToManyField(ServiceItem, verbose_name=_("covered items"), related_name="agreements",
-                                   help_text=_("an item covers its sub-items and handling items too"))
+    regions = models.ManyToManyField(
+        Region,
+        verbose_name=_("member regions"),
+        related_name="agreements",
+        help_text=_("a member covers the divisions inside it too"),
+    )
+    items = models.ManyToManyField(
+        ServiceItem,
+        verbose_name=_("covered items"),
+        related_name="agreements",
+        help_text=_("an item covers its sub-items and handling items too"),
+    )
     modes = models.JSONField(_("modes"), default=list, help_text=_("online, proxy, joint, …"))
     effective_from = models.DateField(_("effective from"))
     effective_to = models.DateField(_("effective until"), null=True, blank=True)
@@ -379,10 +457,14 @@ class Agreement(models.Model):
 class SearchEntry(models.Model):
     """The search text of one implementation, as bigram tokens (see docs/adr/0002)."""
 
-    implementation = models.OneToOneField(ItemImplementation, on_delete=models.CASCADE, primary_key=True,
-                                          related_name="search_entry")
+    implementation = models.OneToOneField(
+        ItemImplementation, on_delete=models.CASCADE, primary_key=True, related_name="search_entry"
+    )
     tokens = models.TextField()
 
     class Meta:
         verbose_name = _("search entry")
         verbose_name_plural = _("search entries")
+
+    def __str__(self) -> str:
+        return f"search entry of implementation {self.implementation_id}"

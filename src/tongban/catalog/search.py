@@ -54,7 +54,7 @@ def tokens(text: str) -> list[str]:
             out.append(run)
             continue
         out.extend(run)
-        out.extend(run[i:i + 2] for i in range(len(run) - 1))
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))
     return out
 
 
@@ -65,7 +65,7 @@ def query_tokens(text: str) -> list[str]:
         if run[0].isascii() or len(run) == 1:
             out.append(run)
         else:
-            out.extend(run[i:i + 2] for i in range(len(run) - 1))
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
     return list(dict.fromkeys(out))
 
 
@@ -101,8 +101,10 @@ def index(impl: ItemImplementation) -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
             cur.execute("DELETE FROM catalog_search_fts WHERE rowid = %s", [impl.pk])
-            cur.execute("INSERT INTO catalog_search_fts(rowid, title, body) VALUES (%s, %s, %s)",
-                        [impl.pk, " ".join(tokens(title)), " ".join(tokens(body))])
+            cur.execute(
+                "INSERT INTO catalog_search_fts(rowid, title, body) VALUES (%s, %s, %s)",
+                [impl.pk, " ".join(tokens(title)), " ".join(tokens(body))],
+            )
 
 
 def index_many(impls: list[ItemImplementation]) -> None:
@@ -114,11 +116,12 @@ def index_many(impls: list[ItemImplementation]) -> None:
     ids = [r[0] for r in rows]
     SearchEntry.objects.filter(implementation_id__in=ids).delete()
     SearchEntry.objects.bulk_create(
-        [SearchEntry(implementation_id=pk, tokens=f"{t} | {b}") for pk, t, b in rows], batch_size=2000)
+        [SearchEntry(implementation_id=pk, tokens=f"{t} | {b}") for pk, t, b in rows], batch_size=2000
+    )
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
             for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
+                chunk = ids[start : start + 500]
                 cur.execute(f"DELETE FROM catalog_search_fts WHERE rowid IN ({','.join(['%s'] * len(chunk))})", chunk)
             cur.executemany("INSERT INTO catalog_search_fts(rowid, title, body) VALUES (%s, %s, %s)", rows)
 
@@ -127,12 +130,12 @@ def index_many(impls: list[ItemImplementation]) -> None:
 class Filters:
     """Search filters; every one optional."""
 
-    region: str | None = None          # implementations in this region or inside it
+    region: str | None = None  # implementations in this region or inside it
     department: int | None = None
     item_type: str | None = None
-    mode: str | None = None            # a handling mode the current guide offers
+    mode: str | None = None  # a handling mode the current guide offers
     service_object: str | None = None  # natural / legal
-    receivable_in: str | None = None   # items a window in this region may receive by agreement
+    receivable_in: str | None = None  # items a window in this region may receive by agreement
     on: date | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -192,9 +195,11 @@ def _receivable_clause(region_code: str, on: date) -> tuple[str, list[object]]:
     return ("(" + " OR ".join(pairs) + ")") if pairs else "1 = 0", params
 
 
-_BASE_JOIN = (" JOIN catalog_itemimplementation i ON i.id = {id}"
-              " JOIN catalog_serviceitem s ON s.id = i.item_id"
-              " LEFT JOIN catalog_guideversion g ON g.id = i.current_version_id")
+_BASE_JOIN = (
+    " JOIN catalog_itemimplementation i ON i.id = {id}"
+    " JOIN catalog_serviceitem s ON s.id = i.item_id"
+    " LEFT JOIN catalog_guideversion g ON g.id = i.current_version_id"
+)
 
 
 def search(query: str, filters: Filters | None = None, limit: int = 20, offset: int = 0) -> Page:
@@ -210,8 +215,10 @@ def search(query: str, filters: Filters | None = None, limit: int = 20, offset: 
             cond = (" WHERE " + " AND ".join(where)) if where else ""
             cur.execute(f"SELECT COUNT(*) {sql}{cond}", params)
             total = cur.fetchone()[0]
-            cur.execute(f"SELECT i.id {sql}{cond} ORDER BY s.name, i.region_id, i.id LIMIT %s OFFSET %s",
-                        [*params, limit, offset])
+            cur.execute(
+                f"SELECT i.id {sql}{cond} ORDER BY s.name, i.region_id, i.id LIMIT %s OFFSET %s",
+                [*params, limit, offset],
+            )
             return Page([r[0] for r in cur.fetchall()], total)
         run = _search_sqlite if connection.vendor == "sqlite" else _search_postgres
         page = run(cur, alternatives, where, params, limit, offset, every=True)
@@ -224,6 +231,7 @@ def search(query: str, filters: Filters | None = None, limit: int = 20, offset: 
 def _fts_match(alternatives: list[list[str]], every: bool = True) -> str:
     def quoted(tok: str) -> str:
         return '"' + tok.replace('"', '""') + '"'
+
     joiner = " AND " if every else " OR "
     return " OR ".join("(" + joiner.join(quoted(t) for t in alt) + ")" for alt in alternatives)
 
@@ -234,8 +242,11 @@ def _search_sqlite(cur, alternatives, where, params, limit, offset, every=True) 
     args = [_fts_match(alternatives, every), *params]
     cur.execute(f"SELECT COUNT(*) {sql}{cond}", args)
     total = cur.fetchone()[0]
-    cur.execute(f"SELECT i.id {sql}{cond} ORDER BY bm25(catalog_search_fts, 10.0, 1.0), length(s.name), i.id"
-                " LIMIT %s OFFSET %s", [*args, limit, offset])
+    cur.execute(
+        f"SELECT i.id {sql}{cond} ORDER BY bm25(catalog_search_fts, 10.0, 1.0), length(s.name), i.id"
+        " LIMIT %s OFFSET %s",
+        [*args, limit, offset],
+    )
     return Page([r[0] for r in cur.fetchall()], total)
 
 
@@ -252,8 +263,12 @@ def _search_postgres(cur, alternatives, where, params, limit, offset, every=True
     # Rank: how many of the query's tokens the title has (all of them, for a strict match, first),
     # then shorter names, which are the more general items.
     wanted = sorted({t for alt in alternatives for t in alt})
-    title_score = ("(SELECT COUNT(*) FROM unnest(string_to_array(split_part(e.tokens, ' | ', 1), ' ')) AS t(tok)"
-                   " WHERE t.tok = ANY(%s::text[]))")
-    cur.execute(f"SELECT i.id {sql}{cond} ORDER BY {title_score} DESC, length(s.name), i.id LIMIT %s OFFSET %s",
-                [*args, wanted, limit, offset])
+    title_score = (
+        "(SELECT COUNT(*) FROM unnest(string_to_array(split_part(e.tokens, ' | ', 1), ' ')) AS t(tok)"
+        " WHERE t.tok = ANY(%s::text[]))"
+    )
+    cur.execute(
+        f"SELECT i.id {sql}{cond} ORDER BY {title_score} DESC, length(s.name), i.id LIMIT %s OFFSET %s",
+        [*args, wanted, limit, offset],
+    )
     return Page([r[0] for r in cur.fetchall()], total)

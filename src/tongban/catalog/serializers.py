@@ -22,8 +22,12 @@ from tongban.catalog.models import (
 
 
 class RegionSerializer(serializers.ModelSerializer):
-    parent = serializers.CharField(source="parent_id", allow_null=True, read_only=True,
-                                   help_text="code of the parent division; null for a province")
+    parent = serializers.CharField(
+        source="parent_id",
+        allow_null=True,
+        read_only=True,
+        help_text="code of the parent division; null for a province",
+    )
     full_name = serializers.CharField(read_only=True, help_text="name with its ancestors, e.g. 上海市杨浦区")
 
     class Meta:
@@ -62,8 +66,21 @@ class ServiceItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ServiceItem
-        fields = ["id", "code", "kind", "basic_code", "handling_code", "parent", "name", "item_type",
-                  "legal_basis", "exercise_levels", "handling_kind", "aliases", "keywords"]
+        fields = [
+            "id",
+            "code",
+            "kind",
+            "basic_code",
+            "handling_code",
+            "parent",
+            "name",
+            "item_type",
+            "legal_basis",
+            "exercise_levels",
+            "handling_kind",
+            "aliases",
+            "keywords",
+        ]
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_parent(self, obj: ServiceItem) -> str | None:
@@ -71,22 +88,29 @@ class ServiceItemSerializer(serializers.ModelSerializer):
 
 
 class ServiceItemWriteSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=ServiceItem._meta.get_field("kind").choices, default="main",
-                                   help_text="main item, sub-item or handling item")
+    kind = serializers.ChoiceField(
+        choices=ServiceItem._meta.get_field("kind").choices,
+        default="main",
+        help_text="main item, sub-item or handling item",
+    )
     basic_code = serializers.CharField(required=False, allow_null=True, help_text="12-character basic code")
     handling_code = serializers.CharField(required=False, allow_null=True, help_text="handling item code")
     parent = serializers.CharField(required=False, allow_null=True, help_text="code of the parent item")
     name = serializers.CharField(help_text="the item's name")
     item_type = serializers.CharField(help_text="item type code: 1, 5, 7, 8, 9, 10, 20 or filing")
     legal_basis = serializers.CharField(required=False, allow_blank=True, default="", help_text="legal basis")
-    exercise_levels = serializers.ListField(child=serializers.CharField(), required=False, default=list,
-                                            help_text="levels that exercise the item")
-    handling_kind = serializers.CharField(required=False, allow_blank=True, default="",
-                                          help_text="new, change, renew or cancel (handling items)")
-    aliases = serializers.ListField(child=serializers.CharField(), required=False, default=list,
-                                    help_text="other names people search by")
-    keywords = serializers.ListField(child=serializers.CharField(), required=False, default=list,
-                                     help_text="search keywords")
+    exercise_levels = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list, help_text="levels that exercise the item"
+    )
+    handling_kind = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="new, change, renew or cancel (handling items)"
+    )
+    aliases = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list, help_text="other names people search by"
+    )
+    keywords = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list, help_text="search keywords"
+    )
 
 
 class MaterialSerializer(serializers.ModelSerializer):
@@ -100,8 +124,16 @@ class GuideVersionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = GuideVersion
-        fields = ["number", "status", "effective_from", "effective_to", "published_at", "content_hash",
-                  *guide_rules.FIELD_NAMES, "materials"]
+        fields = [
+            "number",
+            "status",
+            "effective_from",
+            "effective_to",
+            "published_at",
+            "content_hash",
+            *guide_rules.FIELD_NAMES,
+            "materials",
+        ]
 
 
 class GuideVersionSummarySerializer(serializers.ModelSerializer):
@@ -114,8 +146,12 @@ class ImplementationSerializer(serializers.ModelSerializer):
     item = ServiceItemSerializer(read_only=True, help_text="the service item implemented")
     region = RegionSerializer(read_only=True, help_text="the implementing region")
     department = DepartmentSerializer(read_only=True, help_text="the implementing department")
-    guide = GuideVersionSerializer(source="current_version", read_only=True, allow_null=True,
-                                   help_text="the published guide in force, with its materials")
+    guide = GuideVersionSerializer(
+        source="current_version",
+        read_only=True,
+        allow_null=True,
+        help_text="the published guide in force, with its materials",
+    )
 
     class Meta:
         model = ItemImplementation
@@ -134,8 +170,18 @@ class ImplementationListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ItemImplementation
-        fields = ["id", "implementation_code", "item_code", "item_name", "region", "region_name",
-                  "department_name", "modes", "promised_limit", "version"]
+        fields = [
+            "id",
+            "implementation_code",
+            "item_code",
+            "item_name",
+            "region",
+            "region_name",
+            "department_name",
+            "modes",
+            "promised_limit",
+            "version",
+        ]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_modes(self, obj: ItemImplementation) -> list[str]:
@@ -154,8 +200,12 @@ class GuideWriteSerializer(serializers.Serializer):
     """A guide's content as written by a catalog admin; checked by the catalog's own rules."""
 
     guide = serializers.DictField(help_text="guide fields, as in GuideVersion (name, conditions, limits, …)")
-    materials = serializers.ListField(child=serializers.DictField(), required=False, allow_null=True,
-                                      help_text="the full materials list; omitted keeps the draft's list")
+    materials = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        allow_null=True,
+        help_text="the full materials list; omitted keeps the draft's list",
+    )
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         return super().to_internal_value(data)
@@ -174,8 +224,9 @@ class PublishSerializer(serializers.Serializer):
 
 
 class AgreementSerializer(serializers.ModelSerializer):
-    regions = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True,
-                                           help_text="codes of the member regions")
+    regions = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True, help_text="codes of the member regions"
+    )
     items = serializers.SerializerMethodField(help_text="codes of the covered items")
 
     class Meta:

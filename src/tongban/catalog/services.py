@@ -45,8 +45,13 @@ def get_region(code: str, field: str = "region", missing_status: int = 400) -> R
         raise DomainError.from_code_error(field, exc) from exc
     region = Region.objects.filter(code=code).first()
     if region is None:
-        raise DomainError.single(field, "unknown_region", f"行政区划代码“{code}”不存在",
-                                 f"there is no region with code '{code}'", status_code=missing_status)
+        raise DomainError.single(
+            field,
+            "unknown_region",
+            f"行政区划代码“{code}”不存在",
+            f"there is no region with code '{code}'",
+            status_code=missing_status,
+        )
     return region
 
 
@@ -58,33 +63,52 @@ def _check(field: str, check, value: str, *args) -> str:  # type: ignore[no-unty
 
 
 @transaction.atomic
-def create_department(*, region_code: str, name: str, uscc: str, kind: str = c.DepartmentKind.ORGAN,
-                      phone: str = "", address: str = "") -> Department:
+def create_department(
+    *, region_code: str, name: str, uscc: str, kind: str = c.DepartmentKind.ORGAN, phone: str = "", address: str = ""
+) -> Department:
     """Register an implementing department (实施机关)."""
     region = get_region(region_code)
     uscc = _check("uscc", validate_uscc, uscc)
     if not name.strip():
         raise DomainError.single("name", "required", "部门名称为必填项", "the department's name is required")
     if kind not in c.DepartmentKind.values:
-        raise DomainError.single("kind", "invalid_choice", f"部门类型“{kind}”无效", f"'{kind}' is not a department kind")
+        raise DomainError.single(
+            "kind", "invalid_choice", f"部门类型“{kind}”无效", f"'{kind}' is not a department kind"
+        )
     if Department.objects.filter(uscc=uscc).exists():
-        raise Conflict.single("uscc", "duplicate", f"统一社会信用代码“{uscc}”已登记",
-                              f"a department with USCC '{uscc}' already exists")
-    return Department.objects.create(region=region, name=name.strip(), uscc=uscc, kind=kind, phone=phone,
-                                     address=address)
+        raise Conflict.single(
+            "uscc", "duplicate", f"统一社会信用代码“{uscc}”已登记", f"a department with USCC '{uscc}' already exists"
+        )
+    return Department.objects.create(
+        region=region, name=name.strip(), uscc=uscc, kind=kind, phone=phone, address=address
+    )
 
 
 @transaction.atomic
-def create_item(*, name: str, item_type: str, kind: str = c.ItemKind.MAIN, basic_code: str | None = None,
-                handling_code: str | None = None, parent: ServiceItem | None = None, legal_basis: str = "",
-                exercise_levels: list[str] | None = None, handling_kind: str = "",
-                aliases: list[str] | None = None, keywords: list[str] | None = None) -> ServiceItem:
+def create_item(
+    *,
+    name: str,
+    item_type: str,
+    kind: str = c.ItemKind.MAIN,
+    basic_code: str | None = None,
+    handling_code: str | None = None,
+    parent: ServiceItem | None = None,
+    legal_basis: str = "",
+    exercise_levels: list[str] | None = None,
+    handling_kind: str = "",
+    aliases: list[str] | None = None,
+    keywords: list[str] | None = None,
+) -> ServiceItem:
     """Add a service item (政务服务事项) to the national list."""
     if kind not in c.ItemKind.values:
         raise DomainError.single("kind", "invalid_choice", f"事项层级“{kind}”无效", f"'{kind}' is not an item kind")
     if item_type not in c.ItemType.values:
-        raise DomainError.single("item_type", "invalid_choice", f"事项类型“{item_type}”无效，可选：{'、'.join(c.ItemType.values)}",
-                                 f"'{item_type}' is not an item type; choose from {', '.join(c.ItemType.values)}")
+        raise DomainError.single(
+            "item_type",
+            "invalid_choice",
+            f"事项类型“{item_type}”无效，可选：{'、'.join(c.ItemType.values)}",
+            f"'{item_type}' is not an item type; choose from {', '.join(c.ItemType.values)}",
+        )
     if not name.strip():
         raise DomainError.single("name", "required", "事项名称为必填项", "the item's name is required")
     if kind == c.ItemKind.HANDLING:
@@ -93,30 +117,61 @@ def create_item(*, name: str, item_type: str, kind: str = c.ItemKind.MAIN, basic
     else:
         basic_code = _check("basic_code", validate_basic_code, basic_code or "")
         handling_code = None
-    expected_parent = {c.ItemKind.MAIN: None, c.ItemKind.SUB: c.ItemKind.MAIN,
-                       c.ItemKind.HANDLING: (c.ItemKind.MAIN, c.ItemKind.SUB)}[kind]
+    expected_parent = {
+        c.ItemKind.MAIN: None,
+        c.ItemKind.SUB: c.ItemKind.MAIN,
+        c.ItemKind.HANDLING: (c.ItemKind.MAIN, c.ItemKind.SUB),
+    }[kind]
     if kind == c.ItemKind.MAIN and parent is not None:
         raise DomainError.single("parent", "main_has_no_parent", "主项不能有上级事项", "a main item has no parent")
-    if kind != c.ItemKind.MAIN and (parent is None or parent.kind not in (expected_parent if isinstance(expected_parent, tuple) else (expected_parent,))):
-        raise DomainError.single("parent", "wrong_parent", "子项的上级应为主项，办理项的上级应为主项或子项",
-                                 "a sub-item belongs to a main item, a handling item to a main item or sub-item")
+    if kind != c.ItemKind.MAIN and (
+        parent is None
+        or parent.kind not in (expected_parent if isinstance(expected_parent, tuple) else (expected_parent,))
+    ):
+        raise DomainError.single(
+            "parent",
+            "wrong_parent",
+            "子项的上级应为主项，办理项的上级应为主项或子项",
+            "a sub-item belongs to a main item, a handling item to a main item or sub-item",
+        )
     for value in exercise_levels or []:
         if value not in c.ExerciseLevel.values:
-            raise DomainError.single("exercise_levels", "invalid_choice", f"行使层级“{value}”无效",
-                                     f"'{value}' is not an exercise level")
+            raise DomainError.single(
+                "exercise_levels", "invalid_choice", f"行使层级“{value}”无效", f"'{value}' is not an exercise level"
+            )
     if handling_kind and handling_kind not in c.HandlingKind.values:
-        raise DomainError.single("handling_kind", "invalid_choice", f"办理项类型“{handling_kind}”无效",
-                                 f"'{handling_kind}' is not a handling kind")
-    duplicate = (ServiceItem.objects.filter(basic_code=basic_code) if basic_code
-                 else ServiceItem.objects.filter(handling_code=handling_code))
+        raise DomainError.single(
+            "handling_kind",
+            "invalid_choice",
+            f"办理项类型“{handling_kind}”无效",
+            f"'{handling_kind}' is not a handling kind",
+        )
+    duplicate = (
+        ServiceItem.objects.filter(basic_code=basic_code)
+        if basic_code
+        else ServiceItem.objects.filter(handling_code=handling_code)
+    )
     if duplicate.exists():
         field = "basic_code" if basic_code else "handling_code"
-        raise Conflict.single(field, "duplicate", f"编码“{basic_code or handling_code}”已存在",
-                              f"an item with code '{basic_code or handling_code}' already exists")
+        raise Conflict.single(
+            field,
+            "duplicate",
+            f"编码“{basic_code or handling_code}”已存在",
+            f"an item with code '{basic_code or handling_code}' already exists",
+        )
     return ServiceItem.objects.create(
-        kind=kind, parent=parent, basic_code=basic_code, handling_code=handling_code, name=name.strip(),
-        item_type=item_type, legal_basis=legal_basis, exercise_levels=exercise_levels or [],
-        handling_kind=handling_kind, aliases=aliases or [], keywords=keywords or [])
+        kind=kind,
+        parent=parent,
+        basic_code=basic_code,
+        handling_code=handling_code,
+        name=name.strip(),
+        item_type=item_type,
+        legal_basis=legal_basis,
+        exercise_levels=exercise_levels or [],
+        handling_kind=handling_kind,
+        aliases=aliases or [],
+        keywords=keywords or [],
+    )
 
 
 def _check_guide(data: dict[str, Any], materials: list[dict[str, Any]]) -> None:
@@ -128,32 +183,54 @@ def _check_guide(data: dict[str, Any], materials: list[dict[str, Any]]) -> None:
 def _write_materials(guide: GuideVersion, materials: list[dict[str, Any]]) -> None:
     guide.materials.all().delete()
     for order, material in enumerate(materials, start=1):
-        MaterialRequirement.objects.create(guide=guide, order=order, **{
-            k: v for k, v in material.items() if k in guide_rules.MATERIAL_NAMES})
+        MaterialRequirement.objects.create(
+            guide=guide, order=order, **{k: v for k, v in material.items() if k in guide_rules.MATERIAL_NAMES}
+        )
 
 
 @transaction.atomic
-def create_implementation(*, item: ServiceItem, department: Department, implementation_code: str,
-                          guide: dict[str, Any], materials: list[dict[str, Any]],
-                          region_code: str | None = None, local_code: str = "") -> ItemImplementation:
+def create_implementation(
+    *,
+    item: ServiceItem,
+    department: Department,
+    implementation_code: str,
+    guide: dict[str, Any],
+    materials: list[dict[str, Any]],
+    region_code: str | None = None,
+    local_code: str = "",
+) -> ItemImplementation:
     """Add a region's implementation (事项实施清单) of an item, with its first guide as a draft."""
     region = get_region(region_code) if region_code else department.region
     if not department.region.code == region.code and not region.contains(department.region.code):
-        raise DomainError.single("department", "department_outside_region", "实施机关不属于该行政区划",
-                                 "the implementing department does not belong to this region")
+        raise DomainError.single(
+            "department",
+            "department_outside_region",
+            "实施机关不属于该行政区划",
+            "the implementing department does not belong to this region",
+        )
     code = _check("implementation_code", validate_implementation_code, implementation_code, department.uscc)
     if item.children.exists():
-        raise DomainError.single("item", "not_a_leaf", "只能为最小办理单元（无下级的事项）编制实施清单",
-                                 "an implementation belongs to the smallest unit, an item without sub-items")
+        raise DomainError.single(
+            "item",
+            "not_a_leaf",
+            "只能为最小办理单元（无下级的事项）编制实施清单",
+            "an implementation belongs to the smallest unit, an item without sub-items",
+        )
     _check_guide(guide, materials)
     if ItemImplementation.objects.filter(implementation_code=code).exists():
-        raise Conflict.single("implementation_code", "duplicate", f"实施编码“{code}”已存在",
-                              f"implementation code '{code}' already exists")
+        raise Conflict.single(
+            "implementation_code",
+            "duplicate",
+            f"实施编码“{code}”已存在",
+            f"implementation code '{code}' already exists",
+        )
     if ItemImplementation.objects.filter(item=item, region=region, department=department).exists():
-        raise Conflict.single("item", "duplicate", "该部门已有此事项的实施清单",
-                              "this department already implements this item")
-    impl = ItemImplementation.objects.create(item=item, region=region, department=department,
-                                             implementation_code=code, local_code=local_code)
+        raise Conflict.single(
+            "item", "duplicate", "该部门已有此事项的实施清单", "this department already implements this item"
+        )
+    impl = ItemImplementation.objects.create(
+        item=item, region=region, department=department, implementation_code=code, local_code=local_code
+    )
     draft = GuideVersion.objects.create(implementation=impl, number=1, **guide)
     _write_materials(draft, materials)
     search.index(impl)
@@ -165,12 +242,18 @@ def _draft_of(impl: ItemImplementation) -> GuideVersion | None:
 
 
 @transaction.atomic
-def update_draft(draft: GuideVersion, *, guide: dict[str, Any], materials: list[dict[str, Any]] | None = None) -> GuideVersion:
+def update_draft(
+    draft: GuideVersion, *, guide: dict[str, Any], materials: list[dict[str, Any]] | None = None
+) -> GuideVersion:
     """Change a draft guide. A published one is immutable: start a revision instead."""
     draft = GuideVersion.objects.select_for_update().get(pk=draft.pk)
     if not draft.is_draft:
-        raise Conflict.single("status", "guide_published", "已发布的指南版本不可修改，请先创建新草稿",
-                              "a published guide version cannot be changed; start a new draft")
+        raise Conflict.single(
+            "status",
+            "guide_published",
+            "已发布的指南版本不可修改，请先创建新草稿",
+            "a published guide version cannot be changed; start a new draft",
+        )
     current = {f: getattr(draft, f) for f in guide_rules.FIELD_NAMES}
     current.update(guide)
     new_materials = materials if materials is not None else material_dicts(draft)
@@ -226,8 +309,12 @@ def start_revision(impl: ItemImplementation) -> GuideVersion:
     """Editing a published guide: a new draft, copied from the version in force."""
     impl = ItemImplementation.objects.select_for_update().get(pk=impl.pk)
     if _draft_of(impl) is not None:
-        raise Conflict.single("status", "draft_exists", "该实施清单已有草稿，请编辑现有草稿",
-                              "this implementation already has a draft; edit that one")
+        raise Conflict.single(
+            "status",
+            "draft_exists",
+            "该实施清单已有草稿，请编辑现有草稿",
+            "this implementation already has a draft; edit that one",
+        )
     source = impl.current_version or impl.versions.order_by("-number").first()
     if source is None:
         raise NotFound.single("implementation", "no_guide", "该实施清单没有指南", "this implementation has no guide")
@@ -242,7 +329,9 @@ def retire_guide(guide: GuideVersion) -> GuideVersion:
     """Withdraw a published guide without a successor: the implementation stops being offered."""
     guide = GuideVersion.objects.select_for_update().get(pk=guide.pk)
     if guide.status != c.GuideStatus.PUBLISHED:
-        raise Conflict.single("status", "not_published", "只有已发布的版本可以废止", "only a published version can be retired")
+        raise Conflict.single(
+            "status", "not_published", "只有已发布的版本可以废止", "only a published version can be retired"
+        )
     guide.status = c.GuideStatus.RETIRED
     guide.effective_to = timezone.localdate()
     guide.save(allow_status_change=True)
@@ -255,35 +344,62 @@ def retire_guide(guide: GuideVersion) -> GuideVersion:
 
 
 @transaction.atomic
-def create_agreement(*, name: str, kind: str, region_codes: list[str], item_codes: list[str], modes: list[str],
-                     effective_from: date, effective_to: date | None = None, note: str = "") -> Agreement:
+def create_agreement(
+    *,
+    name: str,
+    kind: str,
+    region_codes: list[str],
+    item_codes: list[str],
+    modes: list[str],
+    effective_from: date,
+    effective_to: date | None = None,
+    note: str = "",
+) -> Agreement:
     """Record a cross-region agreement (通办协议)."""
     if kind not in c.AgreementKind.values:
-        raise DomainError.single("kind", "invalid_choice", f"协议类型“{kind}”无效", f"'{kind}' is not an agreement kind")
+        raise DomainError.single(
+            "kind", "invalid_choice", f"协议类型“{kind}”无效", f"'{kind}' is not an agreement kind"
+        )
     if not name.strip():
         raise DomainError.single("name", "required", "协议名称为必填项", "the agreement's name is required")
     if Agreement.objects.filter(name=name.strip()).exists():
         raise Conflict.single("name", "duplicate", f"协议“{name}”已存在", f"agreement '{name}' already exists")
     if len(set(region_codes)) < 2:
-        raise DomainError.single("regions", "too_few", "协议至少需要两个成员地区", "an agreement needs at least two regions")
+        raise DomainError.single(
+            "regions", "too_few", "协议至少需要两个成员地区", "an agreement needs at least two regions"
+        )
     regions = [get_region(code, f"regions[{i}]") for i, code in enumerate(region_codes)]
     items = []
     for i, code in enumerate(item_codes):
-        item = ServiceItem.objects.filter(basic_code=code).first() or ServiceItem.objects.filter(handling_code=code).first()
+        item = (
+            ServiceItem.objects.filter(basic_code=code).first()
+            or ServiceItem.objects.filter(handling_code=code).first()
+        )
         if item is None:
-            raise DomainError.single(f"items[{i}]", "unknown_item", f"事项编码“{code}”不存在", f"there is no item with code '{code}'")
+            raise DomainError.single(
+                f"items[{i}]", "unknown_item", f"事项编码“{code}”不存在", f"there is no item with code '{code}'"
+            )
         items.append(item)
     if not items:
         raise DomainError.single("items", "required", "协议至少需要一个事项", "an agreement covers at least one item")
     for mode in modes:
         if mode not in c.Mode.values:
-            raise DomainError.single("modes", "invalid_choice", f"办理方式“{mode}”无效", f"'{mode}' is not a handling mode")
+            raise DomainError.single(
+                "modes", "invalid_choice", f"办理方式“{mode}”无效", f"'{mode}' is not a handling mode"
+            )
     if effective_to and effective_to < effective_from:
-        raise DomainError.single("effective_to", "before_start", "失效日期早于生效日期",
-                                 "the agreement ends before it starts")
+        raise DomainError.single(
+            "effective_to", "before_start", "失效日期早于生效日期", "the agreement ends before it starts"
+        )
     try:
-        agreement = Agreement.objects.create(name=name.strip(), kind=kind, modes=sorted(set(modes)),
-                                             effective_from=effective_from, effective_to=effective_to, note=note)
+        agreement = Agreement.objects.create(
+            name=name.strip(),
+            kind=kind,
+            modes=sorted(set(modes)),
+            effective_from=effective_from,
+            effective_to=effective_to,
+            note=note,
+        )
     except IntegrityError as exc:  # a concurrent create of the same name
         raise Conflict.single("name", "duplicate", f"协议“{name}”已存在", f"agreement '{name}' already exists") from exc
     agreement.regions.set(regions)
@@ -303,8 +419,13 @@ def save_record(obj: Department | ServiceItem | Agreement, *, changed: list[str]
     try:
         obj.full_clean()
     except ValidationError as exc:
-        raise DomainError([Problem(field, "invalid", Text(str(m), str(m)))
-                           for field, messages in exc.message_dict.items() for m in messages]) from exc
+        raise DomainError(
+            [
+                Problem(field, "invalid", Text(str(m), str(m)))
+                for field, messages in exc.message_dict.items()
+                for m in messages
+            ]
+        ) from exc
     obj.save()
     affected: list[ItemImplementation] = []
     if isinstance(obj, Department):
@@ -314,5 +435,10 @@ def save_record(obj: Department | ServiceItem | Agreement, *, changed: list[str]
 
         affected = list(ItemImplementation.objects.filter(item_id__in=item_ids_with_descendants([obj.pk])))
     if affected:
-        search.index_many(list(ItemImplementation.objects.filter(pk__in=[i.pk for i in affected]).select_related(
-            "item__parent", "region", "department", "current_version").prefetch_related("current_version__materials")))
+        search.index_many(
+            list(
+                ItemImplementation.objects.filter(pk__in=[i.pk for i in affected])
+                .select_related("item__parent", "region", "department", "current_version")
+                .prefetch_related("current_version__materials")
+            )
+        )

@@ -42,53 +42,77 @@ def validate_uscc(value: str) -> str:
     """Return the normalised USCC or raise :class:`CodeError` saying which check failed."""
     code = (value or "").strip().upper()
     if len(code) != 18:
-        raise CodeError("uscc_length", Text(
-            f"统一社会信用代码应为18位，实际为{len(code)}位",
-            f"a unified social credit code has 18 characters, this one has {len(code)}"))
+        raise CodeError(
+            "uscc_length",
+            Text(
+                f"统一社会信用代码应为18位，实际为{len(code)}位",
+                f"a unified social credit code has 18 characters, this one has {len(code)}",
+            ),
+        )
     if not _USCC_RE.match(code):
         bad = next(c for c in code if c not in USCC_ALPHABET)
-        raise CodeError("uscc_charset", Text(
-            f"统一社会信用代码含有不允许的字符“{bad}”（不得使用 I、O、S、V、Z）",
-            f"a unified social credit code may not contain '{bad}' (I, O, S, V, Z are never used)"))
+        raise CodeError(
+            "uscc_charset",
+            Text(
+                f"统一社会信用代码含有不允许的字符“{bad}”（不得使用 I、O、S、V、Z）",
+                f"a unified social credit code may not contain '{bad}' (I, O, S, V, Z are never used)",
+            ),
+        )
     if not code[2:8].isdigit():
-        raise CodeError("uscc_region", Text(
-            "统一社会信用代码第3至8位应为行政区划代码",
-            "characters 3 to 8 of a unified social credit code must be a region code"))
+        raise CodeError(
+            "uscc_region",
+            Text(
+                "统一社会信用代码第3至8位应为行政区划代码",
+                "characters 3 to 8 of a unified social credit code must be a region code",
+            ),
+        )
     expected = uscc_check_char(code[:17])
     if code[17] != expected:
-        raise CodeError("uscc_checksum", Text(
-            f"统一社会信用代码校验位错误：应为“{expected}”，实际为“{code[17]}”",
-            f"unified social credit code check character is wrong: expected '{expected}', got '{code[17]}'"))
+        raise CodeError(
+            "uscc_checksum",
+            Text(
+                f"统一社会信用代码校验位错误：应为“{expected}”，实际为“{code[17]}”",
+                f"unified social credit code check character is wrong: expected '{expected}', got '{code[17]}'",
+            ),
+        )
     return code
 
 
 def validate_region_code(value: str) -> str:
     code = (value or "").strip()
     if not _REGION_RE.match(code):
-        raise CodeError("region_format", Text(
-            f"行政区划代码应为6位数字，实际为“{code}”",
-            f"a region code has six digits, got '{code}'"))
+        raise CodeError(
+            "region_format",
+            Text(f"行政区划代码应为6位数字，实际为“{code}”", f"a region code has six digits, got '{code}'"),
+        )
     return code
 
 
 def validate_basic_code(value: str) -> str:
     code = (value or "").strip().upper()
     if len(code) != 12:
-        raise CodeError("basic_code_length", Text(
-            f"基本编码应为12位，实际为{len(code)}位",
-            f"a basic code has 12 characters, this one has {len(code)}"))
+        raise CodeError(
+            "basic_code_length",
+            Text(f"基本编码应为12位，实际为{len(code)}位", f"a basic code has 12 characters, this one has {len(code)}"),
+        )
     if not _BASIC_RE.match(code):
-        raise CodeError("basic_code_charset", Text(
-            "基本编码只能包含数字和大写字母", "a basic code may contain only digits and capital letters"))
+        raise CodeError(
+            "basic_code_charset",
+            Text("基本编码只能包含数字和大写字母", "a basic code may contain only digits and capital letters"),
+        )
     return code
 
 
 def validate_handling_code(value: str) -> str:
     code = (value or "").strip()
     if not _HANDLING_RE.match(code):
-        raise CodeError("handling_code_format", Text(
-            "业务办理项编码应为1至50位字母、数字、下划线或连字符",
-            "a handling item code has 1 to 50 letters, digits, underscores or hyphens"))
+        raise CodeError(
+            "handling_code_format",
+            Text(
+                "业务办理项编码应为1至50位字母、数字、下划线或连字符",
+                "a handling item code has 1 to 50 letters, digits, underscores or hyphens",
+            ),
+        )
     return code
 
 
@@ -96,19 +120,27 @@ def validate_implementation_code(value: str, department_uscc: str | None = None)
     """实施编码: ≤36 characters; a 31-character code starts with the implementing organ's USCC."""
     code = (value or "").strip().upper()
     if not _IMPL_RE.match(code):
-        raise CodeError("implementation_code_format", Text(
-            "实施编码应为1至36位数字或大写字母",
-            "an implementation code has 1 to 36 digits or capital letters"))
+        raise CodeError(
+            "implementation_code_format",
+            Text("实施编码应为1至36位数字或大写字母", "an implementation code has 1 to 36 digits or capital letters"),
+        )
     if len(code) == 31:
         try:
             validate_uscc(code[:18])
         except CodeError as exc:
-            raise CodeError("implementation_code_uscc", Text(
-                f"实施编码前18位不是有效的统一社会信用代码：{exc.text.zh}",
-                f"the first 18 characters of the implementation code are not a valid USCC: {exc.text.en}",
-            )) from exc
+            raise CodeError(
+                "implementation_code_uscc",
+                Text(
+                    f"实施编码前18位不是有效的统一社会信用代码：{exc.text.zh}",
+                    f"the first 18 characters of the implementation code are not a valid USCC: {exc.text.en}",
+                ),
+            ) from exc
         if department_uscc and code[:18] != department_uscc:
-            raise CodeError("implementation_code_department", Text(
-                "实施编码前18位应为实施机关的统一社会信用代码",
-                "the first 18 characters of the implementation code must be the implementing organ's USCC"))
+            raise CodeError(
+                "implementation_code_department",
+                Text(
+                    "实施编码前18位应为实施机关的统一社会信用代码",
+                    "the first 18 characters of the implementation code must be the implementing organ's USCC",
+                ),
+            )
     return code

@@ -28,8 +28,13 @@ class Problem:
     text: Text
 
     def as_dict(self) -> dict[str, object]:
-        return {"field": self.field, "code": self.code, "message": str(self.text),
-                "message_zh": self.text.zh, "message_en": self.text.en}
+        return {
+            "field": self.field,
+            "code": self.code,
+            "message": str(self.text),
+            "message_zh": self.text.zh,
+            "message_en": self.text.en,
+        }
 
 
 class DomainError(Exception):

@@ -16,4 +16,6 @@ class CatalogAdminOrReadOnly(BasePermission):
         if request.method in SAFE_METHODS:
             return True
         user = request.user
-        return bool(user and user.is_authenticated and (user.is_superuser or user.has_perm("catalog.change_serviceitem")))
+        return bool(
+            user and user.is_authenticated and (user.is_superuser or user.has_perm("catalog.change_serviceitem"))
+        )

@@ -7,8 +7,13 @@ from typing import Any
 from django.apps import apps
 from django.utils import translation
 
-_COMMON = {"id": "internal identifier of the record", "count": "number of results",
-           "next": "URL of the next page", "previous": "URL of the previous page", "results": "this page's results"}
+_COMMON = {
+    "id": "internal identifier of the record",
+    "count": "number of results",
+    "next": "URL of the next page",
+    "previous": "URL of the previous page",
+    "results": "this page's results",
+}
 
 
 def _model_field_texts() -> dict[str, str]:

@@ -19,5 +19,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
             regions = cur.fetchone()[0]
     except DatabaseError as exc:
         return JsonResponse({"status": "error", "database": "unavailable", "detail": str(exc)[:200]}, status=503)
-    return JsonResponse({"status": "ok", "database": connection.vendor, "node": settings.TONGBAN_NODE_ID,
-                         "region": settings.TONGBAN_REGION, "regions_loaded": regions})
+    return JsonResponse(
+        {
+            "status": "ok",
+            "database": connection.vendor,
+            "node": settings.TONGBAN_NODE_ID,
+            "region": settings.TONGBAN_REGION,
+            "regions_loaded": regions,
+        }
+    )

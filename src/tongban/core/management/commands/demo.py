@@ -43,8 +43,9 @@ class Command(BaseCommand):
         call_command("load_demo")
         ensure_demo_users()
         url = f"http://{env('TONGBAN_HOST')}:{env('TONGBAN_PORT')}"
-        self.stdout.write(self.style.SUCCESS(f"\ntongban demo node {settings.TONGBAN_NODE_ID} "
-                                             f"(region {settings.TONGBAN_REGION})"))
+        self.stdout.write(
+            self.style.SUCCESS(f"\ntongban demo node {settings.TONGBAN_NODE_ID} (region {settings.TONGBAN_REGION})")
+        )
         self.stdout.write(f"  portal      {url}/")
         self.stdout.write(f"  English     {url}/en/")
         self.stdout.write(f"  admin       {url}/admin/")
