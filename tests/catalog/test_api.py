@@ -183,3 +183,11 @@ def test_comparison_lists_material_differences(client):
     assert sorted(len(c["materials"]) for c in body["columns"]) == [2, 5]
     elements = [d["element"] for d in body["differences"]]
     assert "material:住所证明" in elements and "material:申请书" not in elements
+
+
+def test_oversized_bodies_are_refused_with_the_limit_named(admin_client, settings):
+    body = '{"name": "' + "x" * (settings.TONGBAN_MAX_UPLOAD_BYTES + 1) + '"}'
+    response = admin_client.post("/api/v1/departments/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert "MiB" in response.json()["errors"][0]["message_en"]
+    assert not Department.objects.exists()
