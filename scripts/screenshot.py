@@ -34,8 +34,9 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="tongban-shot-") as var:
         # Settings read the environment once, at import: set it before Django starts.
-        os.environ.update(TONGBAN_VAR_DIR=var, DJANGO_SETTINGS_MODULE="tongban.settings",
-                          DJANGO_ALLOW_ASYNC_UNSAFE="true")
+        os.environ.update(
+            TONGBAN_VAR_DIR=var, DJANGO_SETTINGS_MODULE="tongban.settings", DJANGO_ALLOW_ASYNC_UNSAFE="true"
+        )
         import django
 
         django.setup()
@@ -43,7 +44,6 @@ def main() -> int:
         from django.core.management import call_command
         from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
         from django.core.wsgi import get_wsgi_application
-
         from tests.web import data
 
         call_command("migrate", verbosity=0)
@@ -61,8 +61,11 @@ def main() -> int:
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, headless=True,
-                                        args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            browser = p.chromium.launch(
+                executable_path=chromium,
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            )
             context = browser.new_context(viewport={"width": args.width, "height": 900}, locale="zh-CN")
             if args.large_text:
                 context.add_cookies([{"name": "tongban_large_text", "value": "1", "url": url}])

@@ -191,3 +191,13 @@ def test_oversized_bodies_are_refused_with_the_limit_named(admin_client, setting
     assert response.status_code == 413
     assert "MiB" in response.json()["errors"][0]["message_en"]
     assert not Department.objects.exists()
+
+
+def test_duplicate_department_name_in_a_region_conflicts(admin_client):
+    dept = f.department()
+    response = admin_client.post(
+        "/api/v1/departments/",
+        {"region": "411500", "name": dept.name, "uscc": f.uscc()},
+        content_type="application/json",
+    )
+    assert response.status_code == 409 and response.json()["errors"][0]["field"] == "name"

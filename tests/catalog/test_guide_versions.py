@@ -73,6 +73,7 @@ def test_diff_lists_changed_fields_and_materials():
         ({"modes": ["teleport"]}, None, "modes", "invalid_choice"),
         ({"form_schema": {"type": "nonsense"}}, None, "form_schema", "invalid_schema"),
         ({"colour": "red"}, None, "colour", "unknown_field"),
+    ({"online_url": "javascript:alert(1)"}, None, "online_url", "invalid_url"),
         ({}, [{"name": "身份证"}, {"name": "身份证"}], "materials[1].name", "duplicate"),
         ({}, [{"name": "身份证", "necessity": "sometimes"}], "materials[0].necessity", "invalid_choice"),
     ],

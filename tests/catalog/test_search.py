@@ -106,3 +106,11 @@ def test_republishing_reindexes(catalog):
     draft = services.update_draft(services.start_revision(impl), guide={}, materials=f.materials("新生儿出生证明"))
     services.publish_guide(draft)
     assert search.search("出生证明").ids == [impl.pk]
+
+
+def test_only_guides_in_force_are_found(catalog):
+    draft_only = f.implementation(f.item("药品经营许可"), f.department("411500"), publish=False)
+    assert search.search("药品经营").total == 0
+    assert draft_only.pk not in search.search("", search.Filters(region="411500")).ids
+    services.retire_guide(catalog["card"].current_version)
+    assert search.search("社保").total == 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils import timezone
+
 from tongban.catalog.models import Agreement, ItemImplementation, Region, ServiceItem
 
 
@@ -44,7 +46,7 @@ def receivable(
     A window always receives its own region's items; across regions an agreement in force must name
     both regions (a member covers the divisions inside it) and the item or one of its ancestors.
     """
-    on = on or date.today()
+    on = on or timezone.localdate()
     lineage_ids = {item.pk, *(p.pk for p in item.lineage())}
     modes: set[str] = set()
     names: list[str] = []
@@ -66,7 +68,7 @@ def receivable_implementations(receiving_region: Region, on: date | None = None)
     """Implementations of other regions that a window here may receive, as a queryset."""
     from django.db.models import Q
 
-    on = on or date.today()
+    on = on or timezone.localdate()
     condition = Q(pk__in=[])
     for agreement in agreements_for_receiving(receiving_region.code, on):
         others = [r for r in agreement.regions.all() if not r.contains(receiving_region.code)]

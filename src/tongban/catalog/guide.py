@@ -5,6 +5,7 @@ Pure functions over dicts, so import, the API, the diff page and tests share one
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -154,6 +155,7 @@ def validate_guide(data: dict[str, Any], materials: list[dict[str, Any]]) -> lis
                     )
     problems += _check_limits(data)
     problems += _check_form_schema(data.get("form_schema"))
+    problems += _check_url(data.get("online_url"))
     problems += validate_materials(materials)
     return problems
 
@@ -173,6 +175,36 @@ def _check_limits(data: dict[str, Any]) -> list[Problem]:
     return []
 
 
+@functools.lru_cache(maxsize=1024)
+def _schema_error(schema_json: str) -> str | None:
+    """The meta-schema check of a form schema, cached: guides share form schemas, and the check is slow."""
+    try:
+        Draft202012Validator.check_schema(json.loads(schema_json))
+    except SchemaError as exc:
+        return exc.message
+    return None
+
+
+def _check_url(value: Any) -> list[Problem]:
+    if not value:
+        return []
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+    except ValidationError:
+        return [
+            _problem(
+                "online_url",
+                "invalid_url",
+                f"网上办理地址“{value}”不是有效的网址",
+                f"online address '{value}' is not a valid http(s) URL",
+            )
+        ]
+    return []
+
+
 def _check_form_schema(schema: Any) -> list[Problem]:
     if schema in (None, {}):
         return []
@@ -185,15 +217,14 @@ def _check_form_schema(schema: Any) -> list[Problem]:
                 "form fields must be a JSON Schema object",
             )
         ]
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
+    error = _schema_error(json.dumps(schema, sort_keys=True, ensure_ascii=False))
+    if error is not None:
         return [
             _problem(
                 "form_schema",
                 "invalid_schema",
-                f"申请表字段不是有效的 JSON Schema：{exc.message}",
-                f"form fields are not a valid JSON Schema: {exc.message}",
+                f"申请表字段不是有效的 JSON Schema：{error}",
+                f"form fields are not a valid JSON Schema: {error}",
             )
         ]
     return []

@@ -324,7 +324,7 @@ class GuideVersion(models.Model):
     joint_organs = models.JSONField(_("joint-handling organs"), default=list, blank=True)
     process = models.TextField(_("process"), blank=True)
     place = models.CharField(_("place"), max_length=300, blank=True)
-    hours = models.CharField(_("hours"), max_length=200, blank=True)
+    hours = models.CharField(_("opening hours"), max_length=200, blank=True)
     enquiry_phone = models.CharField(_("enquiry phone"), max_length=64, blank=True)
     complaint_phone = models.CharField(_("complaint phone"), max_length=64, blank=True)
     online_url = models.URLField(_("online address"), blank=True)
@@ -455,12 +455,18 @@ class Agreement(models.Model):
 
 
 class SearchEntry(models.Model):
-    """The search text of one implementation, as bigram tokens (see docs/adr/0002)."""
+    """The search text of one implementation, as bigram tokens (see docs/adr/0002-search.md).
+
+    Written only by tongban.catalog.search. On PostgreSQL the migration adds two generated token-array
+    columns with a GIN index; on SQLite an FTS5 table holds the same tokens.
+    """
 
     implementation = models.OneToOneField(
         ItemImplementation, on_delete=models.CASCADE, primary_key=True, related_name="search_entry"
     )
-    tokens = models.TextField()
+    title_tokens = models.TextField(help_text="tokens of the names: item, aliases, parents, guide")
+    body_tokens = models.TextField(help_text="tokens of the rest: keywords, materials, department, region")
+    name_length = models.PositiveSmallIntegerField(help_text="length of the item name; shorter ranks first")
 
     class Meta:
         verbose_name = _("search entry")

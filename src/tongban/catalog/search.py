@@ -19,6 +19,8 @@ from datetime import date
 
 from django.db import connection
 
+from django.utils import timezone
+
 from tongban.catalog.agreements import agreements_for_receiving, item_ids_with_descendants
 from tongban.catalog.models import ItemImplementation, Region, SearchEntry
 
@@ -95,35 +97,36 @@ def entry_text(impl: ItemImplementation) -> tuple[str, str]:
 
 def index(impl: ItemImplementation) -> None:
     """(Re)write the search entry of one implementation. Called by the catalog commands."""
-    title, body = entry_text(impl)
-    value = " ".join(tokens(title)) + " | " + " ".join(tokens(body))
-    SearchEntry.objects.update_or_create(implementation=impl, defaults={"tokens": value})
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cur:
-            cur.execute("DELETE FROM catalog_search_fts WHERE rowid = %s", [impl.pk])
-            cur.execute(
-                "INSERT INTO catalog_search_fts(rowid, title, body) VALUES (%s, %s, %s)",
-                [impl.pk, " ".join(tokens(title)), " ".join(tokens(body))],
-            )
+    index_many([impl])
 
 
 def index_many(impls: list[ItemImplementation]) -> None:
-    """Bulk (re)index, for imports: one statement per table instead of one per row."""
+    """(Re)write the search entries of implementations, one statement per table.
+
+    Reads impl.item (and its parents), department, region and current_version with its materials:
+    select and prefetch them when indexing many.
+    """
     rows = []
     for impl in impls:
+        if impl.current_version_id is None:
+            continue  # not offered: a draft never published, or a withdrawn guide, is not searchable
         title, body = entry_text(impl)
-        rows.append((impl.pk, " ".join(tokens(title)), " ".join(tokens(body))))
-    ids = [r[0] for r in rows]
-    SearchEntry.objects.filter(implementation_id__in=ids).delete()
+        rows.append((impl.pk, " ".join(tokens(title)), " ".join(tokens(body)), len(impl.item.name)))
+    ids = [impl.pk for impl in impls]
+    for start in range(0, len(ids), 500):
+        SearchEntry.objects.filter(implementation_id__in=ids[start : start + 500]).delete()
     SearchEntry.objects.bulk_create(
-        [SearchEntry(implementation_id=pk, tokens=f"{t} | {b}") for pk, t, b in rows], batch_size=2000
+        [SearchEntry(implementation_id=pk, title_tokens=t, body_tokens=b, name_length=n) for pk, t, b, n in rows],
+        batch_size=1000,
     )
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 cur.execute(f"DELETE FROM catalog_search_fts WHERE rowid IN ({','.join(['%s'] * len(chunk))})", chunk)
-            cur.executemany("INSERT INTO catalog_search_fts(rowid, title, body) VALUES (%s, %s, %s)", rows)
+            cur.executemany(
+                "INSERT INTO catalog_search_fts(rowid, title, body) VALUES (%s, %s, %s)", [r[:3] for r in rows]
+            )
 
 
 @dataclass
@@ -174,7 +177,7 @@ def _filter_sql(filters: Filters) -> tuple[list[str], list[object]]:
         where.append(sql)
         params += p
     if filters.receivable_in:
-        clause, p = _receivable_clause(filters.receivable_in, filters.on or date.today())
+        clause, p = _receivable_clause(filters.receivable_in, filters.on or timezone.localdate())
         where.append(clause)
         params += p
     return where, params
@@ -198,12 +201,15 @@ def _receivable_clause(region_code: str, on: date) -> tuple[str, list[object]]:
 _BASE_JOIN = (
     " JOIN catalog_itemimplementation i ON i.id = {id}"
     " JOIN catalog_serviceitem s ON s.id = i.item_id"
-    " LEFT JOIN catalog_guideversion g ON g.id = i.current_version_id"
+    " JOIN catalog_guideversion g ON g.id = i.current_version_id"
 )
 
 
 def search(query: str, filters: Filters | None = None, limit: int = 20, offset: int = 0) -> Page:
-    """Implementation ids matching ``query`` (best first) and the filters, with the total count."""
+    """Implementation ids matching ``query`` (best first) and the filters, with the total count.
+
+    Only implementations with a published guide in force are found.
+    """
     filters = filters or Filters()
     where, params = _filter_sql(filters)
     alternatives = query_alternatives(query) if query and query.strip() else []
@@ -237,38 +243,44 @@ def _fts_match(alternatives: list[list[str]], every: bool = True) -> str:
 
 
 def _search_sqlite(cur, alternatives, where, params, limit, offset, every=True) -> Page:  # type: ignore[no-untyped-def]
-    sql = "FROM catalog_search_fts f" + _BASE_JOIN.format(id="f.rowid") + " WHERE catalog_search_fts MATCH %s"
+    # Without filters the FTS table answers alone; the catalog tables are joined only to filter.
+    joins = _BASE_JOIN.format(id="f.rowid") if where else ""
+    sql = f"FROM catalog_search_fts f{joins} WHERE catalog_search_fts MATCH %s"
     cond = "".join(f" AND {w}" for w in where)
     args = [_fts_match(alternatives, every), *params]
     cur.execute(f"SELECT COUNT(*) {sql}{cond}", args)
     total = cur.fetchone()[0]
     cur.execute(
-        f"SELECT i.id {sql}{cond} ORDER BY bm25(catalog_search_fts, 10.0, 1.0), length(s.name), i.id"
-        " LIMIT %s OFFSET %s",
+        f"SELECT f.rowid {sql}{cond} ORDER BY bm25(catalog_search_fts, 10.0, 1.0), f.rowid LIMIT %s OFFSET %s",
         [*args, limit, offset],
     )
     return Page([r[0] for r in cur.fetchall()], total)
 
 
 def _search_postgres(cur, alternatives, where, params, limit, offset, every=True) -> Page:  # type: ignore[no-untyped-def]
-    # Token arrays: the title part before " | ", the whole entry after. A GIN index over
-    # string_to_array(tokens, ' ') serves the containment (@>, all) and overlap (&&, any) tests.
+    # all_array and title_array are generated columns (migration 0003); the GIN index on all_array
+    # serves both @> (every token) and && (any token).
     op = "@>" if every else "&&"
-    match = " OR ".join([f"string_to_array(e.tokens, ' ') {op} %s::text[]"] * len(alternatives))
-    sql = "FROM catalog_searchentry e" + _BASE_JOIN.format(id="e.implementation_id") + f" WHERE ({match})"
+    match = " OR ".join([f"e.all_array {op} %s::text[]"] * len(alternatives))
+    joins = _BASE_JOIN.format(id="e.implementation_id") if where else ""
+    sql = f"FROM catalog_searchentry e{joins} WHERE ({match})"
     cond = "".join(f" AND {w}" for w in where)
     args = [*alternatives, *params]
     cur.execute(f"SELECT COUNT(*) {sql}{cond}", args)
     total = cur.fetchone()[0]
-    # Rank: how many of the query's tokens the title has (all of them, for a strict match, first),
-    # then shorter names, which are the more general items.
-    wanted = sorted({t for alt in alternatives for t in alt})
-    title_score = (
-        "(SELECT COUNT(*) FROM unnest(string_to_array(split_part(e.tokens, ' | ', 1), ' ')) AS t(tok)"
-        " WHERE t.tok = ANY(%s::text[]))"
-    )
+    if every:
+        # Titles holding the whole query first, then titles holding part of it, then shorter (more
+        # general) item names. Booleans over the stored arrays: cheap even for thousands of matches.
+        whole = " OR ".join(["e.title_array @> %s::text[]"] * len(alternatives))
+        part = " OR ".join(["e.title_array && %s::text[]"] * len(alternatives))
+        rank = f"({whole}) DESC, ({part}) DESC"
+        rank_args: list[object] = [*alternatives, *alternatives]
+    else:
+        rank = "cardinality(ARRAY(SELECT unnest(e.title_array) INTERSECT SELECT unnest(%s::text[]))) DESC"
+        rank_args = [sorted({t for alt in alternatives for t in alt})]
     cur.execute(
-        f"SELECT i.id {sql}{cond} ORDER BY {title_score} DESC, length(s.name), i.id LIMIT %s OFFSET %s",
-        [*args, wanted, limit, offset],
+        f"SELECT e.implementation_id {sql}{cond} ORDER BY {rank}, e.name_length, e.implementation_id"
+        " LIMIT %s OFFSET %s",
+        [*args, *rank_args, limit, offset],
     )
     return Page([r[0] for r in cur.fetchall()], total)

@@ -75,6 +75,13 @@ def create_department(
         raise DomainError.single(
             "kind", "invalid_choice", f"部门类型“{kind}”无效", f"'{kind}' is not a department kind"
         )
+    if Department.objects.filter(region=region, name=name.strip()).exists():
+        raise Conflict.single(
+            "name",
+            "duplicate",
+            f"{region.name}已有名为“{name.strip()}”的部门",
+            f"{region.name} already has a department named '{name.strip()}'",
+        )
     if Department.objects.filter(uscc=uscc).exists():
         raise Conflict.single(
             "uscc", "duplicate", f"统一社会信用代码“{uscc}”已登记", f"a department with USCC '{uscc}' already exists"

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from tongban.catalog import choices as c
 from tongban.catalog import guide as guide_rules
@@ -56,6 +56,18 @@ ONLINE_DEPTH: dict[int, Any] = {
 }
 
 
+def unit(code: Any, count: Any) -> str:
+    """The unit of a time limit, agreeing with its number: "1 working day", "3 working days", "3 个工作日"."""
+    n = count if isinstance(count, int) else 2
+    if code == c.LimitUnit.WORKING_DAYS:
+        return ngettext("working day", "working days", n)
+    if code == c.LimitUnit.CALENDAR_DAYS:
+        return ngettext("calendar day", "calendar days", n)
+    if code == c.LimitUnit.HOURS:
+        return ngettext("hour", "hours", n)
+    return label("statutory_unit", code)
+
+
 def label(field: str, value: Any) -> str:
     """The label of one choice value; an unknown value is shown as stored rather than hidden."""
     choices = CHOICES.get(field)
@@ -87,14 +99,16 @@ def form_fields(schema: Any) -> list[dict[str, Any]]:
     fields = []
     for name, spec in (schema.get("properties") or {}).items():
         spec = spec if isinstance(spec, dict) else {}
-        fields.append({
-            "name": name,
-            "title": spec.get("title") or name,
-            "type": spec.get("format") or spec.get("type") or "",
-            "description": spec.get("description") or "",
-            "required": name in required,
-            "options": [str(o) for o in spec.get("enum") or []],
-        })
+        fields.append(
+            {
+                "name": name,
+                "title": spec.get("title") or name,
+                "type": spec.get("format") or spec.get("type") or "",
+                "description": spec.get("description") or "",
+                "required": name in required,
+                "options": [str(o) for o in spec.get("enum") or []],
+            }
+        )
     return fields
 
 
@@ -112,16 +126,20 @@ def _record(record: Any) -> SafeString:
         return format_html("{}", record)
     # Translators: one part of a fee, special procedure or FAQ entry, e.g. "standard: 10 yuan".
     pair = _("{label}: {value}")
-    parts = [format_html(pair, label=PART_LABELS.get(k, k), value=_part(v))
-             for k, v in record.items() if v not in (None, "")]
+    parts = [
+        format_html(pair, label=PART_LABELS.get(k, k), value=_part(v)) for k, v in record.items() if v not in (None, "")
+    ]
     # Translators: separator between the parts of one entry (Chinese uses a full-width semicolon).
     return format_html_join(_("; "), "{}", ((p,) for p in parts))
 
 
 def material(data: dict[str, Any]) -> SafeString:
     """A whole material (added or removed in a diff) as a definition list."""
-    rows = [(str(guide_rules.MATERIAL_LABELS[f]), render(f, data.get(f)))
-            for f in guide_rules.MATERIAL_NAMES if data.get(f) not in (None, "", [])]
+    rows = [
+        (str(guide_rules.MATERIAL_LABELS[f]), render(f, data.get(f)))
+        for f in guide_rules.MATERIAL_NAMES
+        if data.get(f) not in (None, "", [])
+    ]
     return format_html('<dl class="pairs">{}</dl>', format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows))
 
 
@@ -134,19 +152,26 @@ def render(field: str, value: Any) -> SafeString:
     if field == "online_depth":
         return format_html("{} ({})", value, online_depth(value))
     if field == "form_schema":
-        items = [(f["title"], _("required") if f["required"] else _("optional")) for f in form_fields(value)]
+        items = [
+            (f["title"], pgettext("form field", "required") if f["required"] else pgettext("form field", "optional"))
+            for f in form_fields(value)
+        ]
         return format_html('<ul class="plain">{}</ul>', format_html_join("", "<li>{} ({})</li>", items))
     if field in CHOICES:
         if isinstance(value, list):
-            return format_html('<ul class="plain">{}</ul>',
-                               format_html_join("", "<li>{}</li>", ((v,) for v in labels(field, value))))
+            return format_html(
+                '<ul class="plain">{}</ul>', format_html_join("", "<li>{}</li>", ((v,) for v in labels(field, value)))
+            )
         return format_html("{}", label(field, value))
     if isinstance(value, list):
-        return format_html('<ul class="plain">{}</ul>',
-                           format_html_join("", "<li>{}</li>", ((_record(v),) for v in value)))
+        return format_html(
+            '<ul class="plain">{}</ul>', format_html_join("", "<li>{}</li>", ((_record(v),) for v in value))
+        )
+    if field == "material" and isinstance(value, dict):
+        return material(value)
     if isinstance(value, dict):
-        return material(value) if "name" in value and "necessity" in value else _record(value)
+        return _record(value)
     if isinstance(value, str) and "\n" in value:
         # linebreaks escapes its input (autoescape=True) before adding <p> and <br>.
-        return mark_safe(linebreaks(value, autoescape=True))  # noqa: S308
+        return mark_safe(linebreaks(value, autoescape=True))
     return format_html("{}", value)

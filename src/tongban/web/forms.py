@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -32,21 +35,31 @@ def _choices(blank: str, options: list[tuple[str, str]]) -> list[tuple[str, str]
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label=_("What do you need to do?"), required=False, max_length=100,
-                        help_text=_("Words from the service's name, e.g. 公积金提取, 社保卡 or 营业执照."))
-    region = forms.ChoiceField(label=_("Region"), required=False,
-                               error_messages={"invalid_choice": _("There is no region with the code %(value)s.")})
+    q = forms.CharField(
+        label=_("What do you need to do?"),
+        required=False,
+        max_length=100,
+        help_text=_("Words from the service's name, e.g. 公积金提取, 社保卡 or 营业执照."),
+    )
+    region = forms.ChoiceField(
+        label=_("Region"),
+        required=False,
+        error_messages={"invalid_choice": _("There is no region with the code %(value)s.")},
+    )
     item_type = forms.ChoiceField(label=_("Type of service"), required=False)
     mode = forms.ChoiceField(label=_("How to apply"), required=False)
     service_object = forms.ChoiceField(label=_("For"), required=False)
     receivable_in = forms.ChoiceField(
-        label=_("Can be received at a window in"), required=False,
-        help_text=_("Services of other regions that a window in this region accepts under a "
-                    "cross-region agreement (跨省通办)."),
-        error_messages={"invalid_choice": _("There is no region with the code %(value)s.")})
+        label=_("Can be received at a window in"),
+        required=False,
+        help_text=_(
+            "Services of other regions that a window in this region accepts under a cross-region agreement (跨省通办)."
+        ),
+        error_messages={"invalid_choice": _("There is no region with the code %(value)s.")},
+    )
 
-    def __init__(self, data: object = None) -> None:
-        super().__init__(data)  # type: ignore[arg-type]
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        super().__init__(data)
         given = {str(self.data.get(f, "")).strip() for f in ("region", "receivable_in")} if self.is_bound else set()
         regions = region_choices({code for code in given if code})
         self.fields["region"].choices = _choices(_("All regions"), regions)
@@ -61,9 +74,13 @@ class SearchForm(forms.Form):
     def filters(self) -> Filters:
         """The valid filters; a field with an error is left out (its error is shown beside it)."""
         data = self.cleaned_data if self.is_bound else {}
-        return Filters(region=data.get("region") or None, item_type=data.get("item_type") or None,
-                       mode=data.get("mode") or None, service_object=data.get("service_object") or None,
-                       receivable_in=data.get("receivable_in") or None)
+        return Filters(
+            region=data.get("region") or None,
+            item_type=data.get("item_type") or None,
+            mode=data.get("mode") or None,
+            service_object=data.get("service_object") or None,
+            receivable_in=data.get("receivable_in") or None,
+        )
 
     @property
     def filtered(self) -> bool:

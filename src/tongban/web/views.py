@@ -13,9 +13,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from tongban.catalog import choices as c
 from tongban.catalog import comparison as comparison_rules
@@ -24,10 +26,10 @@ from tongban.catalog import search as catalog_search
 from tongban.catalog.models import GuideVersion, ItemImplementation, ServiceItem
 from tongban.catalog.services import guide_content
 from tongban.web import display
+from tongban.web.context import LARGE_TEXT_COOKIE
 from tongban.web.forms import SearchForm
 
 PAGE_SIZE = 10
-LARGE_TEXT_COOKIE = "tongban_large_text"
 
 
 def not_found(request: HttpRequest, message: str) -> HttpResponse:
@@ -45,13 +47,14 @@ def _page_number(value: str | None) -> int:
 def _implementations(ids: list[int]) -> list[ItemImplementation]:
     """The implementations of a result page, in the search's order, with what the list shows."""
     # region__parent__parent: Region.full_name walks up to the province.
-    rows = (ItemImplementation.objects.filter(pk__in=ids)
-            .select_related("item", "department", "current_version", "region__parent__parent"))
+    rows = ItemImplementation.objects.filter(pk__in=ids).select_related(
+        "item", "department", "current_version", "region__parent__parent"
+    )
     by_id = {impl.pk: impl for impl in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     form.is_valid()  # fills cleaned_data with the valid fields; errors are shown beside the others
@@ -75,9 +78,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _implementation(code: str) -> ItemImplementation | None:
-    return (ItemImplementation.objects.select_related("item", "department", "region__parent__parent",
-                                                      "current_version")
-            .filter(implementation_code=code.strip().upper()).first())
+    return (
+        ItemImplementation.objects.select_related("item", "department", "region__parent__parent", "current_version")
+        .filter(implementation_code=code.strip().upper())
+        .first()
+    )
 
 
 def _public_versions(impl: ItemImplementation) -> list[GuideVersion]:
@@ -85,26 +90,31 @@ def _public_versions(impl: ItemImplementation) -> list[GuideVersion]:
     return list(impl.versions.exclude(status=c.GuideStatus.DRAFT).order_by("-number"))
 
 
-@require_GET
+@require_safe
 def guide(request: HttpRequest, implementation_code: str) -> HttpResponse:
     impl = _implementation(implementation_code)
     versions = _public_versions(impl) if impl else []
     if impl is None or not versions:
-        return not_found(request, _("There is no published guide with the code %(code)s.")
-                         % {"code": implementation_code})
+        return not_found(
+            request, _("There is no published guide with the code %(code)s.") % {"code": implementation_code}
+        )
     current = impl.current_version
-    return render(request, "web/guide.html", {
-        "impl": impl,
-        "guide": current,
-        "materials": list(current.materials.all()) if current else [],
-        "form_fields": display.form_fields(current.form_schema) if current else [],
-        "modes": display.labels("modes", current.modes) if current else [],
-        "service_objects": display.labels("service_objects", current.service_objects) if current else [],
-        "online_depth": display.online_depth(current.online_depth) if current else "",
-        # Each version beside the one before it, for the "changes from" link.
-        "versions": list(zip(versions, [*versions[1:], None], strict=True)),
-        "basic_code": impl.item.national_code,
-    })
+    return render(
+        request,
+        "web/guide.html",
+        {
+            "impl": impl,
+            "guide": current,
+            "materials": list(current.materials.all()) if current else [],
+            "form_fields": display.form_fields(current.form_schema) if current else [],
+            "modes": display.labels("modes", current.modes) if current else [],
+            "service_objects": display.labels("service_objects", current.service_objects) if current else [],
+            "online_depth": display.online_depth(current.online_depth) if current else "",
+            # Each version beside the one before it, for the "changes from" link.
+            "versions": list(zip(versions, [*versions[1:], None], strict=True)),
+            "basic_code": impl.item.national_code,
+        },
+    )
 
 
 @dataclass
@@ -113,23 +123,41 @@ class ChangeRow:
 
     label: str
     kind: str  # changed | added | removed
-    before: str
-    after: str
+    before: SafeString
+    after: SafeString
 
 
-def _change_rows(changes: list[guide_rules.Change]) -> dict[str, list[ChangeRow]]:
+# A time limit means nothing without its unit, which the guide keeps in a field of its own.
+LIMIT_UNITS = {"statutory_limit": "statutory_unit", "promised_limit": "promised_unit"}
+
+
+def _with_unit(field: str, value: Any, guide: dict[str, Any]) -> SafeString:
+    if field in LIMIT_UNITS and value is not None:
+        return format_html("{} {}", value, display.unit(guide.get(LIMIT_UNITS[field]), value))
+    return display.render(field, value)
+
+
+def _change_rows(
+    changes: list[guide_rules.Change], old: dict[str, Any], new: dict[str, Any]
+) -> dict[str, list[ChangeRow]]:
     groups: dict[str, list[ChangeRow]] = {"guide": [], "added": [], "removed": [], "materials": []}
     for change in changes:
-        # Change.field is "conditions", "materials.<name>" (added/removed) or "materials.<name>.<field>".
-        field = change.field.rsplit(".", 1)[-1]
-        row = ChangeRow(str(change.label), change.kind, display.render(field, change.before),
-                        display.render(field, change.after))
+        # Change.field is "conditions", "materials.<name>" (added/removed) or "materials.<name>.<field>";
+        # a material's name may itself contain dots, so only the last part of a field change is a field.
         if not change.field.startswith("materials."):
-            groups["guide"].append(row)
+            group, field = "guide", change.field
         elif change.kind in ("added", "removed"):
-            groups[change.kind].append(row)
+            group, field = change.kind, "material"
         else:
-            groups["materials"].append(row)
+            group, field = "materials", change.field.rsplit(".", 1)[-1]
+        groups[group].append(
+            ChangeRow(
+                str(change.label),
+                change.kind,
+                _with_unit(field, change.before, old["guide"]),
+                _with_unit(field, change.after, new["guide"]),
+            )
+        )
     return groups
 
 
@@ -139,13 +167,14 @@ def _version_number(value: str | None) -> int | None:
     return int(value)  # ValueError is handled by the caller, which shows which parameter was wrong
 
 
-@require_GET
+@require_safe
 def guide_diff(request: HttpRequest, implementation_code: str) -> HttpResponse:
     impl = _implementation(implementation_code)
     versions = _public_versions(impl) if impl else []
     if impl is None or not versions:
-        return not_found(request, _("There is no published guide with the code %(code)s.")
-                         % {"code": implementation_code})
+        return not_found(
+            request, _("There is no published guide with the code %(code)s.") % {"code": implementation_code}
+        )
     by_number = {v.number: v for v in versions}
     context: dict[str, Any] = {"impl": impl, "versions": versions, "errors": []}
     numbers: dict[str, int] = {}
@@ -166,41 +195,56 @@ def guide_diff(request: HttpRequest, implementation_code: str) -> HttpResponse:
     from_number = numbers.get("from", max(earlier) if earlier else to_number)
     for number in (from_number, to_number):
         if number not in by_number:
-            return not_found(request, _("Version %(number)s of this guide does not exist or is not published.")
-                             % {"number": number})
+            return not_found(
+                request, _("Version %(number)s of this guide does not exist or is not published.") % {"number": number}
+            )
     old, new = by_number[from_number], by_number[to_number]
-    changes = guide_rules.diff(guide_content(old), guide_content(new))
-    context.update({"old": old, "new": new, "count": len(changes), "groups": _change_rows(changes)})
+    old_content, new_content = guide_content(old), guide_content(new)
+    changes = guide_rules.diff(old_content, new_content)
+    context.update(
+        {"old": old, "new": new, "count": len(changes), "groups": _change_rows(changes, old_content, new_content)}
+    )
     return render(request, "web/diff.html", context)
 
 
 @dataclass
 class CompareRow:
     label: str
-    cells: list[str]
+    cells: list[SafeString]
     differs: bool = False
 
 
 def _comparison_rows(result: comparison_rules.Comparison) -> dict[str, Any]:
     columns = result.columns
     differing = {d.element for d in result.differences}
-    asked, not_asked = _("asked"), _("not asked")
-    materials = [CompareRow(name, [asked if name in col.materials else not_asked for col in columns],
-                            f"material:{name}" in differing) for name in result.all_materials]
-    fields = [CompareRow(str(guide_rules.LABELS[f]), [display.render(f, col.values[f]) for col in columns],
-                         f in differing) for f in comparison_rules.COMPARED_FIELDS]
+    # A mark and a word: the mark is quick to scan, the word does not rely on colour or shape alone.
+    asked = format_html('<span class="asked"><span aria-hidden="true">✓</span> {}</span>', _("asked"))
+    not_asked = format_html('<span class="not-asked"><span aria-hidden="true">✗</span> {}</span>', _("not asked"))
+    materials = [
+        CompareRow(
+            name, [asked if name in col.materials else not_asked for col in columns], f"material:{name}" in differing
+        )
+        for name in result.all_materials
+    ]
+    # Units are shown with their limits; a unit that differs still has its own row among the differences.
+    fields = [
+        CompareRow(
+            str(guide_rules.LABELS[f]), [_with_unit(f, col.values[f], col.values) for col in columns], f in differing
+        )
+        for f in comparison_rules.COMPARED_FIELDS
+        if f not in LIMIT_UNITS.values()
+    ]
     differences = []
     for d in result.differences:
         if d.element.startswith("material:"):
             cells = [asked if d.values[col.implementation.pk] else not_asked for col in columns]
         else:
-            cells = [display.render(d.element, d.values[col.implementation.pk]) for col in columns]
+            cells = [_with_unit(d.element, d.values[col.implementation.pk], col.values) for col in columns]
         differences.append(CompareRow(str(d.label), cells, True))
-    return {"materials": materials, "fields": fields, "differences": differences,
-            "counts": [len(col.materials) for col in columns]}
+    return {"materials": materials, "fields": fields, "differences": differences}
 
 
-@require_GET
+@require_safe
 def compare(request: HttpRequest, basic_code: str) -> HttpResponse:
     item = ServiceItem.objects.filter(basic_code=basic_code.strip().upper()).first()
     if item is None:
@@ -213,13 +257,20 @@ def compare(request: HttpRequest, basic_code: str) -> HttpResponse:
 def text_size(request: HttpRequest) -> HttpResponse:
     """Large-text mode for older people: a cookie the pages read, so it works without JavaScript."""
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = reverse("web:home")
     response = HttpResponseRedirect(target)
     if request.POST.get("large") == "1":
-        response.set_cookie(LARGE_TEXT_COOKIE, "1", max_age=365 * 24 * 3600, samesite="Lax",
-                            secure=settings.SESSION_COOKIE_SECURE, httponly=True)
+        response.set_cookie(
+            LARGE_TEXT_COOKIE,
+            "1",
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+        )
     else:
         response.delete_cookie(LARGE_TEXT_COOKIE, samesite="Lax")
     return response

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from tongban.catalog import choices as c
 
 Material = dict[str, Any]
 Guide = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class GuideSpec:
+    """One item's guide as the regions publish it: what they share, and what differs per region.
+
+    ``regions`` maps a region's short name (places.RegionSpec.short) to the elements that differ
+    there; a ``materials`` entry replaces the whole material list. Place, hours and phones come from
+    the region's hall. Only listed regions implement the item.
+    """
+
+    item: str                       # the item's name, as in items.ITEMS
+    base: Guide
+    materials: list[Material]
+    regions: dict[str, Guide] = field(default_factory=dict)
 
 # ---------------------------------------------------------------------------------------------
 # Legal bases (设定依据). Article numbers are given only where the article says what is cited.
@@ -18,23 +34,26 @@ B_HUKOU_REFORM = "《国务院关于进一步推进户籍制度改革的意见�
 B_MARKET = "《中华人民共和国市场主体登记管理条例》（国务院令第746号）"
 B_MARKET_RULES = "《中华人民共和国市场主体登记管理条例实施细则》（国家市场监督管理总局令第52号）"
 B_PARTNERSHIP = "《中华人民共和国合伙企业法》第九条"
-B_FOOD = "《中华人民共和国食品安全法》第三十五条；《食品经营许可和备案管理办法》（国家市场监督管理总局令第78号）"
+B_FOOD = ("《中华人民共和国食品安全法》第三十五条；"
+          "《食品经营许可和备案管理办法》（国家市场监督管理总局令第78号）")
 B_INDUSTRIAL = "《中华人民共和国工业产品生产许可证管理条例》（国务院令第440号）"
 B_SEAL = ("《国务院关于国家行政机关和企业事业单位社会团体印章管理的规定》（国发〔1999〕25号）；"
           "《国务院关于第三批取消中央指定地方实施行政许可事项的决定》（国发〔2017〕7号）")
-B_SOCIAL = "《中华人民共和国社会保险法》"
-B_PENSION_TRANSFER = "《中华人民共和国社会保险法》第十九条；《城镇企业职工基本养老保险关系转移接续暂行办法》（国办发〔2009〕66号）"
+B_PENSION_TRANSFER = ("《中华人民共和国社会保险法》第十九条；"
+                      "《城镇企业职工基本养老保险关系转移接续暂行办法》（国办发〔2009〕66号）")
 B_RURAL_PENSION = ("《国务院关于建立统一的城乡居民基本养老保险制度的意见》（国发〔2014〕8号）；"
                    "《城乡养老保险制度衔接暂行办法》（人社部发〔2014〕17号）")
 B_UNEMPLOYMENT = "《中华人民共和国就业促进法》；《就业服务与就业管理规定》（劳动和社会保障部令第28号）"
 B_QUALIFICATION = "《中华人民共和国劳动法》第六十九条"
 B_SS_CARD = "《中华人民共和国社会保险法》第五十八条；《社会保障卡管理办法》"
 B_SS_REGISTER = "《中华人民共和国社会保险法》第五十七条；《社会保险费征缴暂行条例》"
-B_PENSION = "《中华人民共和国社会保险法》第十六条；《国务院关于完善企业职工基本养老保险制度的决定》（国发〔2005〕38号）"
+B_PENSION = ("《中华人民共和国社会保险法》第十六条；"
+             "《国务院关于完善企业职工基本养老保险制度的决定》（国发〔2005〕38号）")
 B_MEDICAL = "《中华人民共和国社会保险法》第二十三条、第二十五条"
-B_CROSS_MEDICAL = "《国家医保局 财政部关于进一步做好基本医疗保险跨省异地就医直接结算工作的通知》（医保发〔2022〕22号）"
+B_CROSS_MEDICAL = ("《国家医保局 财政部关于进一步做好基本医疗保险跨省异地就医直接结算工作的通知》"
+                   "（医保发〔2022〕22号）")
 B_FUND = "《住房公积金管理条例》（国务院令第262号，2019年修订）"
-B_FUND_WITHDRAW = B_FUND + "第二十四条"
+B_FUND_WITHDRAW = B_FUND + "第二十四条、第二十五条"
 B_FUND_ACCOUNT = B_FUND + "第十四条"
 B_BIRTH = "《中华人民共和国母婴保健法》第二十三条"
 B_CRIMINAL = "《公安机关办理犯罪记录查询工作规定》（公通字〔2021〕19号）"
@@ -75,9 +94,17 @@ def material(name: str, *, basis: str = "", source: str = APPLICANT, copies: int
     }
 
 
+_MATERIAL_KEYWORDS = {"basis": "legal_basis", "copies": "paper_copies", "notes": "filling_notes",
+                      "standard": "acceptance_standard", "licences": "license_types"}
+
+
 def changed(base: Material, **changes: Any) -> Material:
-    """A copy of a material with some elements changed, e.g. a region that accepts a copy."""
-    out = dict(base, **changes)
+    """A copy of a material with some elements changed, named as in :func:`material`."""
+    out = dict(base)
+    for keyword, value in changes.items():
+        key = _MATERIAL_KEYWORDS.get(keyword, keyword)
+        assert key in out, f"not a material element: {keyword}"
+        out[key] = list(value) if key == "license_types" else value
     out["license_types"] = list(out["license_types"])
     return out
 
@@ -87,7 +114,8 @@ ID_CARD = material("居民身份证", basis=B_ID_LAW, source=GOVERNMENT, form=BO
                    standard="在有效期内；原件核验后退还，复印件正反面印于同一页")
 HOUSEHOLD_BOOK = material("居民户口簿", basis=B_HUKOU, source=GOVERNMENT, form=BOTH,
                           licences=("HOUSEHOLD_REGISTER",), standard="户主页及本人页")
-MARRIAGE_CERT = material("结婚证", basis=B_MARRIAGE, source=GOVERNMENT, form=BOTH, licences=("MARRIAGE_CERT",),
+MARRIAGE_CERT = material("结婚证", basis=B_MARRIAGE, source=GOVERNMENT, form=BOTH, licences=("MARRIAGE_CERT",
+                                                                                             ),
                          standard="持证人信息页及登记页")
 BIRTH_CERT = material("出生医学证明", basis=B_BIRTH, source=GOVERNMENT, form=BOTH, licences=("BIRTH_CERT",),
                       standard="由助产机构签发，新生儿姓名与申报一致")
@@ -97,7 +125,8 @@ REAL_ESTATE_CERT = material("不动产权证书", basis=B_ESTATE, source=GOVERNM
                             licences=("REAL_ESTATE_CERT",))
 SS_CARD = material("社会保障卡", basis=B_SS_CARD, source=GOVERNMENT, form=ORIGINAL, copies=0,
                    licences=("SOCIAL_SECURITY_CARD",), standard="已启用金融功能，用于收款")
-RETIREMENT_PROOF = material("退休证明（退休审批表或退休证）", basis=B_FUND_WITHDRAW, source=GOVERNMENT, form=BOTH,
+RETIREMENT_PROOF = material("退休证明（退休审批表或退休证）", basis=B_FUND_WITHDRAW, source=GOVERNMENT,
+                            form=BOTH,
                             licences=("RETIREMENT_APPROVAL",),
                             notes="已与人社部门共享退休信息的，可免于提交")
 
@@ -112,8 +141,8 @@ TOLERANCE_LETTER = material("容缺受理承诺书", source=APPLICANT, necessity
 
 
 def application_form(title: str, basis: str = "") -> Material:
-    return material(title, basis=basis, source=APPLICANT, notes="可在窗口领取或在网上办事大厅下载，填写完整并签字",
-                    standard="填写完整，签字（盖章）齐全")
+    return material(title, basis=basis, source=APPLICANT, standard="填写完整，签字（盖章）齐全",
+                    notes="可在窗口领取或在网上办事大厅下载，填写完整并签字")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,7 +174,8 @@ FIELDS: dict[str, dict[str, Any]] = {
     "insured_region": {"type": "string", "title": "参保地", "maxLength": 100},
     "destination": {"type": "string", "title": "就医地", "maxLength": 100},
     "certificate_no": {"type": "string", "title": "证书编号", "maxLength": 50},
-    "translation": {"type": "string", "title": "译文语种", "enum": ["英文", "日文", "德文", "法文", "俄文", "其他"]},
+    "translation": {"type": "string", "title": "译文语种",
+                    "enum": ["英文", "日文", "德文", "法文", "俄文", "其他"]},
     "country": {"type": "string", "title": "使用国家（地区）", "maxLength": 50},
     "house_address": {"type": "string", "title": "房屋坐落", "maxLength": 200},
     "loan_amount": {"type": "number", "title": "被担保主债权数额（万元）", "minimum": 0},
@@ -154,11 +184,13 @@ FIELDS: dict[str, dict[str, Any]] = {
     "permit_type": {"type": "string", "title": "管理类别", "enum": ["重点管理", "简化管理"]},
     "product": {"type": "string", "title": "申请生产的产品", "maxLength": 100},
     "food_category": {"type": "string", "title": "经营项目",
-                      "enum": ["预包装食品销售", "散装食品销售", "热食类食品制售", "冷食类食品制售", "自制饮品制售"]},
+                      "enum": ["预包装食品销售", "散装食品销售", "热食类食品制售", "冷食类食品制售",
+                               "自制饮品制售"]},
     "employees": {"type": "integer", "title": "参保职工人数", "minimum": 1},
-    "invoice_kind": {"type": "string", "title": "发票种类", "enum": ["数电发票", "增值税专用发票", "增值税普通发票"]},
-    "seal_kinds": {"type": "array", "title": "刻制印章种类", "items": {"type": "string",
-                   "enum": ["单位公章", "财务专用章", "合同专用章", "发票专用章", "法定代表人名章"]}},
+    "invoice_kind": {"type": "string", "title": "发票种类",
+                     "enum": ["数电发票", "增值税专用发票", "增值税普通发票"]},
+    "seal_kinds": {"type": "array", "title": "刻制印章种类", "items": {
+        "type": "string", "enum": ["单位公章", "财务专用章", "合同专用章", "发票专用章", "法定代表人名章"]}},
 }
 
 
@@ -173,10 +205,47 @@ def form(title: str, *fields: str, optional: tuple[str, ...] = ()) -> dict[str, 
     }
 
 
-def faq(*pairs: tuple[str, str]) -> list[dict[str, str]]:
-    return [{"question": q, "answer": a} for q, a in pairs]
-
-
 def inspection(kind: str, limit: str, note: str) -> dict[str, str]:
     """A special procedure (特别程序): its time is not counted against the limit (行政许可法 art. 45)."""
     return {"kind": kind, "limit": limit, "note": note}
+
+
+# ---------------------------------------------------------------------------------------------
+# Guide elements most guides share; a GuideSpec states only what it changes.
+# ---------------------------------------------------------------------------------------------
+GUIDE_DEFAULTS: Guide = {
+    "service_objects": [c.ServiceObject.NATURAL],
+    "statutory_unit": c.LimitUnit.WORKING_DAYS, "statutory_note": "",
+    "promised_unit": c.LimitUnit.WORKING_DAYS, "promised_note": "",
+    "case_type": c.CaseType.PROMISED,
+    "review_steps": ["受理", "审查", "审批"],
+    "modes": [c.Mode.WINDOW, c.Mode.ONLINE],
+    "commitment_allowed": False,
+    "scope": c.Scope.CROSS_PROVINCE,
+    "visits": 1, "appointment": True, "logistics": True, "online_payment": False,
+    "fee_required": False, "fees": [],
+    "result_type": c.ResultType.APPROVAL,
+    "special_procedures": [], "joint_organs": [], "faq": [], "form_schema": {},
+}
+
+NATURAL = [c.ServiceObject.NATURAL]
+LEGAL = [c.ServiceObject.LEGAL]
+BOTH_OBJECTS = [c.ServiceObject.NATURAL, c.ServiceObject.LEGAL]
+IMMEDIATE: Guide = {"case_type": c.CaseType.IMMEDIATE, "statutory_limit": 1, "promised_limit": 1,
+                    "promised_note": "材料齐全、符合法定形式的，当场办结"}
+
+
+def without(materials: list[Material], *names: str) -> list[Material]:
+    """The list without the named materials (a region that dropped them)."""
+    missing = set(names) - {m["name"] for m in materials}
+    assert not missing, f"no such materials: {missing}"
+    return [m for m in materials if m["name"] not in names]
+
+
+def replacing(materials: list[Material], name: str, *new: Material) -> list[Material]:
+    """The list with one material replaced by others, in its place."""
+    assert any(m["name"] == name for m in materials), name
+    out: list[Material] = []
+    for m in materials:
+        out.extend(new if m["name"] == name else (m,))
+    return out

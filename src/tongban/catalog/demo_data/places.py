@@ -74,7 +74,10 @@ class RegionSpec:
 
     def department_for(self, role: str) -> DepartmentSpec:
         role = self.routes.get(role, role)
-        return next(d for d in self.departments if d.role == role)
+        for department in self.departments:
+            if department.role == role:
+                return department
+        raise LookupError(f"{self.short} ({self.code}) has no department for the role '{role}'")
 
     def has_role(self, role: str) -> bool:
         return any(d.role == self.routes.get(role, role) for d in self.departments)
@@ -142,6 +145,7 @@ REGIONS: tuple[RegionSpec, ...] = (
          D("fund", "苏州市住房公积金管理中心", "46645219", INSTITUTION),
          D("civil", "苏州市民政局", "01400790"),
          D("estate", "苏州市不动产登记中心", "MB1N0423", INSTITUTION),
+         D("health", "苏州市卫生健康委员会", "MB1M3099"),
          D("eco", "苏州市生态环境局", "MB1M3064"),
          D("tax", "国家税务总局苏州市税务局", "MB1M5148"),
          D("notary", "江苏省苏州市公证处", "46645430", INSTITUTION)),

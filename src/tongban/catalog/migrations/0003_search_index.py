@@ -1,4 +1,9 @@
-"""The full-text index: an FTS5 table on SQLite, a GIN index over token arrays on PostgreSQL."""
+"""The full-text index (docs/adr/0002-search.md).
+
+SQLite: an FTS5 table over the title and body tokens. PostgreSQL: generated token-array columns on
+catalog_searchentry with a GIN index, so containment (@>) and overlap (&&) tests use the index and
+nothing is split at query time.
+"""
 
 from django.db import migrations
 
@@ -7,11 +12,16 @@ def create(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
         schema_editor.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS catalog_search_fts USING fts5(title, body, tokenize='unicode61')")
+            "CREATE VIRTUAL TABLE IF NOT EXISTS catalog_search_fts USING fts5(title, body, tokenize='unicode61')"
+        )
     elif vendor == "postgresql":
         schema_editor.execute(
-            "CREATE INDEX IF NOT EXISTS catalog_searchentry_tokens_gin "
-            "ON catalog_searchentry USING gin (string_to_array(tokens, ' '))")
+            "ALTER TABLE catalog_searchentry"
+            " ADD COLUMN title_array text[] GENERATED ALWAYS AS (string_to_array(title_tokens, ' ')) STORED,"
+            " ADD COLUMN all_array text[] GENERATED ALWAYS AS"
+            " (string_to_array(title_tokens || ' ' || body_tokens, ' ')) STORED"
+        )
+        schema_editor.execute("CREATE INDEX catalog_searchentry_all_gin ON catalog_searchentry USING gin (all_array)")
 
 
 def drop(apps, schema_editor):
@@ -19,7 +29,8 @@ def drop(apps, schema_editor):
     if vendor == "sqlite":
         schema_editor.execute("DROP TABLE IF EXISTS catalog_search_fts")
     elif vendor == "postgresql":
-        schema_editor.execute("DROP INDEX IF EXISTS catalog_searchentry_tokens_gin")
+        schema_editor.execute("DROP INDEX IF EXISTS catalog_searchentry_all_gin")
+        schema_editor.execute("ALTER TABLE catalog_searchentry DROP COLUMN title_array, DROP COLUMN all_array")
 
 
 class Migration(migrations.Migration):

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from tongban.web import context, display
 
@@ -22,6 +23,19 @@ def bcp47(language: str) -> str:
 def choice_labels(values: Any, field: str) -> list[str]:
     """{{ guide.modes|choice_labels:"modes" }}: the labels of a list of choice codes."""
     return display.labels(field, values)
+
+
+@register.filter
+def listing(values: Any) -> str:
+    """{{ modes|listing }}: a list as a reader writes it, 窗口办理、全程网办 or "at the window, online"."""
+    # Translators: separator between the items of a list; Chinese uses the enumeration comma 、.
+    return gettext(", ").join(str(v) for v in values or [])
+
+
+@register.filter
+def unit_for(code: str, count: Any) -> str:
+    """{{ guide.promised_unit|unit_for:guide.promised_limit }} → "working days" (or "working day" for 1)."""
+    return display.unit(code, count)
 
 
 @register.filter
