@@ -47,8 +47,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "tongban.core",
+    "tongban.identity",
     "tongban.catalog",
     "tongban.web",
+    "oauth2_provider",
+    "mozilla_django_oidc",
 ]
 
 MIDDLEWARE = [
@@ -194,3 +197,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- identity: login, lockout, sessions, OAuth2 / OIDC (owned by tongban.identity.auth) ---

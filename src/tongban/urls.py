@@ -12,10 +12,12 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("tongban.catalog.api_urls")),
+    path("api/v1/", include("tongban.identity.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("", include("tongban.identity.urls")),
     path("", include("tongban.web.urls")),
     prefix_default_language=False,
 )

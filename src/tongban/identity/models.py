@@ -1,0 +1,1 @@
+"""Applicants, staff assignments and the record of access to personal data."""
