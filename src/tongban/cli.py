@@ -19,6 +19,8 @@ HELP = """usage: tongban COMMAND [options]
   import_catalog   import the catalog from a JSON or Excel file
   export_catalog   export the catalog to a JSON or Excel file
   load_regions     refresh the GB/T 2260 division list from the shipped data
+  token            print an API bearer token for a user (tongban token USERNAME)
+  oidc_client      register a node as a client of this node's OIDC provider
   help             every other command (Django's management commands)
 
 Settings come from TONGBAN_* environment variables; see docs/operations.md.

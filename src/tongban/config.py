@@ -38,6 +38,29 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TONGBAN_MAX_UPLOAD_MB", "20", "Largest accepted upload, in MiB."),
     Setting("TONGBAN_SECURE", "0", "1 in production behind HTTPS: secure cookies, HSTS, SSL redirect."),
     Setting("TONGBAN_LANGUAGE", "zh-hans", "Default page language (zh-hans or en)."),
+    # identity: login, lockout, sessions, OAuth2 / OIDC (tongban.identity.auth; see docs/sso.md)
+    Setting("TONGBAN_SESSION_HOURS", "8", "A login lasts this many hours at most, and ends when the browser closes."),
+    Setting("TONGBAN_LOGIN_MAX_FAILURES", "5", "Failed logins for one username within 15 minutes before it is locked."),
+    Setting("TONGBAN_LOGIN_LOCK_MINUTES", "15", "How long a locked username is refused."),
+    Setting("TONGBAN_LOGIN_IP_MAX_FAILURES", "20", "Failed logins from one address within 10 minutes before refusal."),
+    Setting(
+        "TONGBAN_PROXY_HOPS",
+        "0",
+        "Reverse proxies in front of the node (nginx: 1); the client address is read from X-Forwarded-For then.",
+    ),
+    Setting("TONGBAN_OIDC_PROVIDER", "0", "1 makes this node the federation's OpenID Connect provider (/o/)."),
+    Setting(
+        "TONGBAN_OIDC_KEY_FILE",
+        "",
+        "RSA private key (PEM) that signs the provider's ID tokens; generated once under var/ when unset.",
+    ),
+    Setting(
+        "TONGBAN_OIDC_ISSUER",
+        "",
+        "Issuer URL of the provider this node logs in through (https://sso.example/o); empty: local login only.",
+    ),
+    Setting("TONGBAN_OIDC_CLIENT_ID", "", "This node's client id at the provider (`tongban oidc_client` prints it)."),
+    Setting("TONGBAN_OIDC_CLIENT_SECRET", "", "This node's client secret at the provider."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

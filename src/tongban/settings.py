@@ -147,7 +147,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["tongban.core.permissions.CatalogAdminOrReadOnly"],
+    "DEFAULT_PERMISSION_CLASSES": ["tongban.identity.permissions.PolicyPermission"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -199,3 +199,124 @@ LOGGING = {
 }
 
 # --- identity: login, lockout, sessions, OAuth2 / OIDC (owned by tongban.identity.auth) ---
+# Everything below is read from TONGBAN_* variables declared in tongban.config; docs/sso.md explains it.
+from tongban.identity.auth.keys import private_key_pem as _oidc_private_key_pem  # noqa: E402
+
+# Sessions: a working day at most, and gone when the browser closes (a shared counter PC at a window).
+TONGBAN_SESSION_HOURS = int(env("TONGBAN_SESSION_HOURS"))
+SESSION_COOKIE_AGE = TONGBAN_SESSION_HOURS * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Cookies ignore the port: several nodes on one host (the demo, the SSO test) would overwrite each
+# other's session and CSRF cookies under Django's fixed names, so each node names its own.
+_cookie_node = "".join(ch if ch.isalnum() else "_" for ch in TONGBAN_NODE_ID) or "node"
+SESSION_COOKIE_NAME = f"tongban_session_{_cookie_node}"
+CSRF_COOKIE_NAME = f"tongban_csrf_{_cookie_node}"
+CSRF_FAILURE_VIEW = "tongban.identity.auth.views.csrf_failure"
+
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:account"
+LOGOUT_REDIRECT_URL = "accounts:logged_out"
+
+# Failed logins are counted in a cache every web process shares: the database (no extra server).
+# `createcachetable` makes its table; the test database gets it from Django's test set-up.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "security": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "tongban_security_cache"},
+}
+TONGBAN_LOGIN_MAX_FAILURES = int(env("TONGBAN_LOGIN_MAX_FAILURES"))
+TONGBAN_LOGIN_WINDOW_SECONDS = 15 * 60
+TONGBAN_LOGIN_LOCK_SECONDS = int(env("TONGBAN_LOGIN_LOCK_MINUTES")) * 60
+TONGBAN_LOGIN_IP_MAX_FAILURES = int(env("TONGBAN_LOGIN_IP_MAX_FAILURES"))
+TONGBAN_LOGIN_IP_WINDOW_SECONDS = 10 * 60
+TONGBAN_PROXY_HOPS = int(env("TONGBAN_PROXY_HOPS"))
+
+AUTHENTICATION_BACKENDS = [
+    # Django's ModelBackend (password hashers, is_active) with the lockout in front of it, so the
+    # admin's login form is covered too.
+    "tongban.identity.auth.lockout.LockoutModelBackend",
+    # Single sign-on: maps the provider's claims to an existing local user; inert without an issuer.
+    "tongban.identity.auth.oidc.ClaimsBackend",
+]
+
+# The login pages' own strings (Chinese by default, English under /en/).
+LOCALE_PATHS = [*LOCALE_PATHS, BASE_DIR / "identity" / "auth" / "locale"]
+
+# Security headers: a Content-Security-Policy on every response (Django sets the others above).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "tongban.identity.auth.middleware.ContentSecurityPolicyMiddleware",
+)
+# A bearer token that is forged or expired gets a 401 in the API's error shape before DRF runs.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("tongban.core.middleware.ApiBodyLimitMiddleware") + 1,
+    "tongban.identity.auth.tokens.BearerTokenMiddleware",
+)
+
+# API: `Authorization: Bearer <token>` beside the session; after it, so that a call without any
+# credentials keeps answering 403 as before, and each token is held to its scopes.
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    *REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"],
+    "tongban.identity.auth.bearer.ScopedOAuth2Authentication",
+]
+
+# OAuth2 / OIDC provider (django-oauth-toolkit). Tokens for integrations work on every node; the
+# OpenID Connect part (ID tokens, userinfo, discovery) only on the federation's provider.
+TONGBAN_OIDC_PROVIDER = env_bool("TONGBAN_OIDC_PROVIDER")
+TONGBAN_SECURE = env_bool("TONGBAN_SECURE")
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "openid": "OpenID Connect sign-in",
+        "profile": "name, username and the identifier that maps you to accounts on other nodes",
+        "catalog:read": "read the service catalog",
+        "catalog:write": "change the service catalog",
+        "cases:read": "read cases",
+        "cases:write": "act on cases",
+        "identity:read": "read persons, organisations and staff assignments",
+        "identity:write": "change persons, organisations and staff assignments",
+    },
+    "DEFAULT_SCOPES": ["catalog:read"],
+    "OAUTH2_VALIDATOR_CLASS": "tongban.identity.auth.oidc.ClaimsValidator",
+    "OIDC_ENABLED": TONGBAN_OIDC_PROVIDER,
+    "OIDC_RSA_PRIVATE_KEY": (
+        _oidc_private_key_pem(env("TONGBAN_OIDC_KEY_FILE"), VAR_DIR) if TONGBAN_OIDC_PROVIDER else ""
+    ),
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "ID_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 14 * 24 * 3600,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # RFC 9700 (OAuth 2.0 security best practice): refuse the implicit and password grants, "plain"
+    # PKCE and tokens in query strings; keep only hashes of tokens; say who issued a code.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # Plain-http redirect URIs only off production: the demo and tests run nodes on 127.0.0.1.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if TONGBAN_SECURE else ["http", "https"],
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": TONGBAN_SECURE,
+}
+
+# OIDC relying party (mozilla-django-oidc): log in through the federation's provider. Every tongban
+# provider publishes the same paths under its issuer, so the issuer alone gives every endpoint.
+TONGBAN_OIDC_ISSUER = env("TONGBAN_OIDC_ISSUER").rstrip("/")
+OIDC_RP_CLIENT_ID = env("TONGBAN_OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env("TONGBAN_OIDC_CLIENT_SECRET")
+OIDC_OP_AUTHORIZATION_ENDPOINT = f"{TONGBAN_OIDC_ISSUER}/authorize/" if TONGBAN_OIDC_ISSUER else ""
+OIDC_OP_TOKEN_ENDPOINT = f"{TONGBAN_OIDC_ISSUER}/token/" if TONGBAN_OIDC_ISSUER else ""
+OIDC_OP_USER_ENDPOINT = f"{TONGBAN_OIDC_ISSUER}/userinfo/" if TONGBAN_OIDC_ISSUER else ""
+OIDC_OP_JWKS_ENDPOINT = f"{TONGBAN_OIDC_ISSUER}/.well-known/jwks.json" if TONGBAN_OIDC_ISSUER else ""
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid profile"
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_CREATE_USER = False  # a claim maps to an existing local user, or the login fails
+OIDC_TIMEOUT = 10
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"

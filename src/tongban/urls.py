@@ -14,9 +14,11 @@ urlpatterns = [
     path("api/v1/", include("tongban.catalog.api_urls")),
     path("api/v1/", include("tongban.identity.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("tongban.identity.auth.sso_urls")),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("accounts/", include("tongban.identity.auth.urls")),
     path("", include("tongban.identity.urls")),
     path("", include("tongban.web.urls")),
     prefix_default_language=False,

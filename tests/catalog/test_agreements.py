@@ -95,3 +95,10 @@ def test_bad_agreements_are_refused(kwargs, field):
     with pytest.raises(DomainError) as exc:
         services.create_agreement(**args)
     assert exc.value.problems[0].field == field
+
+
+def test_an_impossible_date_is_a_400(client, setup):
+    handling, _ = setup
+    response = client.get("/api/v1/agreements/receivable/", {"receiving": "320500", "handling": "411500",
+                                                             "item": handling.handling_code, "on": "2025-13-01"})
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "on"

@@ -1,7 +1,8 @@
 """Catalog API (/api/v1/): regions, departments, halls, items, implementations, agreements, search.
 
 Reads are public: a guide is published information. Writes call the catalog commands in services.py
-and need a catalog administrator.
+and need a catalog administrator whose assignment covers the record (see tongban.identity.policy);
+each view declares the policy action of each of its actions in ``policy``.
 """
 
 from __future__ import annotations
@@ -33,13 +34,20 @@ from tongban.catalog.models import (
     ServiceItem,
 )
 from tongban.core.errors import DomainError, NotFound
+from tongban.identity.permissions import Needs, department_by_uscc, region_in
+
+_READ = "catalog.read"
+_WRITE = "catalog.write"
 
 
 def _date_param(request: Request, name: str) -> date | None:
     raw = request.query_params.get(name)
     if not raw:
         return None
-    value = parse_date(raw)
+    try:
+        value = parse_date(raw)
+    except ValueError:  # well-formed but impossible, such as 2025-13-01
+        value = None
     if value is None:
         raise DomainError.single(
             name, "invalid_date", f"日期“{raw}”格式应为 YYYY-MM-DD", f"date '{raw}' must be written YYYY-MM-DD"
@@ -59,6 +67,7 @@ def _date_param(request: Request, name: str) -> date | None:
     retrieve=extend_schema(summary="One region by its GB/T 2260 code"),
 )
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    policy = {"list": _READ, "retrieve": _READ, "ancestors": _READ, "descendants": _READ}
     serializer_class = s.RegionSerializer
     lookup_field = "code"
     lookup_value_regex = r"[^/]+"
@@ -107,6 +116,7 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     create=extend_schema(summary="Register a department (catalog admins)"),
 )
 class DepartmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    policy = {"list": _READ, "retrieve": _READ, "create": Needs(_WRITE, target=region_in("region"))}
     serializer_class = s.DepartmentSerializer
 
     def get_queryset(self) -> QuerySet[Department]:
@@ -140,6 +150,7 @@ class DepartmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary="One hall with its windows"),
 )
 class HallViewSet(viewsets.ReadOnlyModelViewSet):
+    policy = {"list": _READ, "retrieve": _READ}
     serializer_class = s.HallSerializer
 
     def get_queryset(self) -> QuerySet[Hall]:
@@ -172,6 +183,8 @@ def _item_by_code(code: str, field: str = "code") -> ServiceItem:
     retrieve=extend_schema(summary="One item by its basic or handling code"),
 )
 class ServiceItemViewSet(viewsets.ReadOnlyModelViewSet):
+    # Items are the national list: any catalog administrator may add one (policy: node-wide records).
+    policy = {"list": _READ, "retrieve": _READ, "comparison": _READ, "create": _WRITE}
     serializer_class = s.ServiceItemSerializer
     lookup_field = "code"
     lookup_value_regex = r"[^/]+"
@@ -251,6 +264,17 @@ _IMPL_PREFETCH = (Prefetch("current_version__materials", queryset=MaterialRequir
     retrieve=extend_schema(summary="One implementation with the guide in force and its materials"),
 )
 class ImplementationViewSet(viewsets.ReadOnlyModelViewSet):
+    policy = {
+        "list": _READ,
+        "retrieve": _READ,
+        "versions": _READ,
+        "version": _READ,
+        "diff": _READ,
+        "create": Needs(_WRITE, target=department_by_uscc("department")),
+        "revise": _WRITE,
+        "draft": _WRITE,
+        "publish": _WRITE,
+    }
     lookup_field = "implementation_code"
     lookup_value_regex = r"[^/]+"
 
@@ -282,6 +306,8 @@ class ImplementationViewSet(viewsets.ReadOnlyModelViewSet):
                 f"实施编码“{code}”不存在",
                 f"there is no implementation with code '{code}'",
             )
+        # The writes act on this implementation: the policy checks its region and department.
+        self.check_object_permissions(self.request, impl)
         return impl
 
     def _version(self, impl: ItemImplementation, number: str | int, field: str = "number") -> GuideVersion:
@@ -417,6 +443,7 @@ class ImplementationViewSet(viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary="One agreement"),
 )
 class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
+    policy = {"list": _READ, "retrieve": _READ, "receivable": _READ, "create": _WRITE}
     serializer_class = s.AgreementSerializer
 
     def get_queryset(self) -> QuerySet[Agreement]:
@@ -473,6 +500,8 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
 
 class SearchView(APIView):
     """Chinese full-text search over implementations, ranked, with filters."""
+
+    policy = {"GET": _READ}
 
     @extend_schema(
         summary="Search items and implementations (事项检索)",

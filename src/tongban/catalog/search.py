@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
-
 from django.utils import timezone
 
 from tongban.catalog.agreements import agreements_for_receiving, item_ids_with_descendants

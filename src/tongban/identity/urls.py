@@ -1,6 +1,10 @@
-"""Pages and API of identity: login, SSO, the applicant's area, the staff role switcher."""
+"""Pages of identity: the staff role switcher (login and SSO pages live in tongban.identity.auth)."""
 
 from django.urls import path
 
+from tongban.identity import views
+
 app_name = "identity"
-urlpatterns: list = []
+urlpatterns = [
+    path("roles/", views.roles, name="roles"),
+]

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from tongban.config import env
+from tongban.identity.demo import DEMO_APPLICANT, DEMO_STAFF, ensure_demo_staff
 
 # Demo logins are printed at start and listed in docs/demo.md; they exist only in demo databases.
 DEMO_USERS = (
@@ -42,6 +43,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("load_demo")
         ensure_demo_users()
+        ensure_demo_staff()
         url = f"http://{env('TONGBAN_HOST')}:{env('TONGBAN_PORT')}"
         self.stdout.write(
             self.style.SUCCESS(f"\ntongban demo node {settings.TONGBAN_NODE_ID} (region {settings.TONGBAN_REGION})")
@@ -53,7 +55,11 @@ class Command(BaseCommand):
         self.stdout.write(f"  health      {url}/healthz")
         self.stdout.write("  logins (see docs/demo.md):")
         for username, password, role, _ in DEMO_USERS:
-            self.stdout.write(f"    {username:<10} {password:<22} {role}")
+            self.stdout.write(f"    {username:<10} {password:<24} {role}")
+        for username, password, _, role in DEMO_STAFF:
+            self.stdout.write(f"    {username:<10} {password:<24} {role}, region {settings.TONGBAN_REGION}")
+        username, password, role = DEMO_APPLICANT
+        self.stdout.write(f"    {username:<10} {password:<24} {role}")
         self.stdout.write("  stop with Ctrl-C\n")
         if not options["no_serve"]:
             from tongban.cli import serve
