@@ -1,0 +1,110 @@
+"""The catalog import command (事项库导入): check the whole file, then write all of it or nothing.
+
+    report = import_catalog("catalog.xlsx")            # raises CatalogImportError, having written nothing
+    report = import_catalog("catalog.json", dry_run=True)
+
+Every row is checked before anything is written, and every problem is reported with its sheet, row and
+column. Re-importing the same file changes nothing: rows are matched by natural keys, and a guide whose
+content hash equals the version in force gets no new version. See docs/catalog-import.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from tongban.catalog.transfer import layout as L
+from tongban.catalog.transfer.gcpause import cycle_collection_paused
+from tongban.catalog.transfer.guides import assemble
+from tongban.catalog.transfer.matching import Planner
+from tongban.catalog.transfer.plan import Counts
+from tongban.catalog.transfer.problems import CatalogImportError, Collector, Located
+from tongban.catalog.transfer.reader import read_book
+from tongban.catalog.transfer.rows import read_records
+from tongban.catalog.transfer.writer import apply
+from tongban.core.messages import Text
+
+
+@dataclass
+class ImportReport:
+    """What an import wrote (or, with dry_run, would write)."""
+
+    counts: dict[str, Counts]
+    versions_created: int = 0
+    versions_retired: int = 0
+    materials_written: int = 0
+    reindexed: int = 0
+    dry_run: bool = False
+
+    def lines(self) -> list[str]:
+        """The summary an operator reads, one line per sheet, in Chinese and English."""
+        out = []
+        for sheet in L.SHEETS:
+            if sheet.key not in self.counts:  # materials are counted with the guide versions
+                continue
+            n = self.counts[sheet.key]
+            out.append(
+                f"{sheet.title} ({sheet.key}): 新增 {n.created} created, 更新 {n.updated} updated, "
+                f"未变 {n.unchanged} unchanged"
+            )
+        out.append(
+            f"指南版本 guide versions: 新发布 {self.versions_created} published, 废止 {self.versions_retired} retired; "
+            f"申请材料 materials written: {self.materials_written}"
+        )
+        if self.dry_run:
+            out.append("试运行，未写入任何数据 (dry run: nothing was written)")
+        return out
+
+
+def import_catalog(path: str | Path, *, dry_run: bool = False, today: date | None = None) -> ImportReport:
+    """Import the catalog from a .json or .xlsx file in the layout of :mod:`.layout`.
+
+    Raises :class:`CatalogImportError` listing every problem when the file or any row is wrong; the
+    database is then untouched. ``dry_run`` checks everything and reports the counts without writing.
+    """
+    with cycle_collection_paused():
+        return _import(Path(path), dry_run, today)
+
+
+def _import(path: Path, dry_run: bool, today: date | None) -> ImportReport:
+    book = read_book(path)
+    problems = Collector(book.unit)
+    records = read_records(book, problems)
+    guides = assemble(records, problems)
+    try:
+        with transaction.atomic():
+            # Checking against the database inside the transaction that writes: nothing can change between.
+            plan = Planner(records, guides, problems, today or timezone.localdate()).build()
+            problems.raise_if_any()
+            report = ImportReport(
+                counts=plan.counts,
+                versions_created=len(plan.versions),
+                versions_retired=len(plan.retire),
+                materials_written=sum(len(v.guide.material_data) for v in plan.versions),
+                dry_run=dry_run,
+            )
+            if not dry_run:
+                report.reindexed = apply(plan)
+    except (IntegrityError, OperationalError) as exc:
+        # Another writer got in between (a unique code taken meanwhile) or held the database locked past
+        # the timeout; the transaction rolled back. Other database errors are faults, and propagate.
+        raise CatalogImportError(
+            [
+                Located(
+                    None,
+                    None,
+                    None,
+                    "conflict",
+                    Text(
+                        f"写入时与其他修改冲突或数据库被占用，未写入任何数据，请重试：{exc}",
+                        f"the import clashed with another change or a locked database and wrote nothing; "
+                        f"try again: {exc}",
+                    ),
+                )
+            ]
+        ) from exc
+    return report
