@@ -59,3 +59,35 @@ def test_renaming_a_department_reindexes_its_implementations(admin_client):
         },
     )
     assert search.search("行政审批服务局").ids == [impl.pk]
+
+
+def test_the_admin_asks_the_policy_scoped_to_the_region(client):
+    from tests.identity import make
+
+    here, there = f.department("411500"), f.department("320500")
+    clerk_of_catalog = make.staff("catalog_admin", "411500")
+    clerk_of_catalog.is_staff = True
+    clerk_of_catalog.save()
+    client.force_login(clerk_of_catalog)
+    form = {"region": "411500", "name": "信阳市民政局", "uscc": here.uscc, "kind": "organ", "phone": "", "address": ""}
+    assert client.post(f"/admin/catalog/department/{here.pk}/change/", form).status_code == 302
+    assert Department.objects.get(pk=here.pk).name == "信阳市民政局"
+    form_there = form | {"region": "320500", "name": "改名", "uscc": there.uscc}
+    assert client.post(f"/admin/catalog/department/{there.pk}/change/", form_there).status_code == 403
+    assert Department.objects.get(pk=there.pk).name != "改名"
+
+
+def test_staff_without_a_catalog_role_cannot_change_the_catalog(client):
+    from tests.identity import make
+
+    dept = f.department("411500")
+    clerk = make.staff("window_clerk", "411500")
+    clerk.is_staff = True
+    clerk.save()
+    client.force_login(clerk)
+    response = client.post(
+        f"/admin/catalog/department/{dept.pk}/change/",
+        {"region": "411500", "name": "x", "uscc": dept.uscc, "kind": "organ", "phone": "", "address": ""},
+    )
+    assert response.status_code == 403
+    assert Department.objects.get(pk=dept.pk).name != "x"

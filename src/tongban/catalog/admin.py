@@ -24,6 +24,7 @@ from tongban.catalog.models import (
     Window,
 )
 from tongban.core.errors import DomainError
+from tongban.identity.admin_policy import PolicyAdminMixin, PolicyInlineMixin
 
 admin.site.site_header = _("tongban administration")
 admin.site.site_title = _("tongban")
@@ -35,15 +36,18 @@ def _report(request, exc: DomainError) -> None:  # type: ignore[no-untyped-def]
         messages.error(request, f"{problem.field or ''}: {problem.text}")
 
 
-class CommandAdmin(admin.ModelAdmin):
-    """Saves through services.save_record, so checks and search re-indexing always happen."""
+class CommandAdmin(PolicyAdminMixin):
+    """Saves through services.save_record, so checks and search re-indexing always happen.
+
+    Who may add, change or delete is the policy's answer for catalog.write on the record.
+    """
 
     def save_model(self, request, obj, form, change) -> None:  # type: ignore[no-untyped-def]
         services.save_record(obj)
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(PolicyAdminMixin):
     list_display = ["code", "name", "level", "parent"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
@@ -67,7 +71,7 @@ class DepartmentAdmin(CommandAdmin):
     autocomplete_fields = ["region"]
 
 
-class WindowInline(admin.TabularInline):
+class WindowInline(PolicyInlineMixin, admin.TabularInline):
     model = Window
     extra = 0
     filter_horizontal = ["departments"]
@@ -89,7 +93,7 @@ class ServiceItemAdmin(CommandAdmin):
     autocomplete_fields = ["parent"]
 
 
-class GuideVersionInline(admin.TabularInline):
+class GuideVersionInline(PolicyInlineMixin, admin.TabularInline):
     model = GuideVersion
     fields = ["number", "status", "effective_from", "effective_to", "published_at"]
     readonly_fields = fields
@@ -102,7 +106,7 @@ class GuideVersionInline(admin.TabularInline):
 
 
 @admin.register(ItemImplementation)
-class ItemImplementationAdmin(admin.ModelAdmin):
+class ItemImplementationAdmin(PolicyAdminMixin):
     list_display = ["implementation_code", "item", "region", "department", "current_version"]
     search_fields = ["implementation_code", "item__name", "department__name"]
     list_filter = ["region__level"]
@@ -125,22 +129,23 @@ class ItemImplementationAdmin(admin.ModelAdmin):
                 _report(request, exc)
 
 
-class MaterialInline(admin.StackedInline):
+class MaterialInline(PolicyInlineMixin, admin.StackedInline):
     model = MaterialRequirement
     extra = 0
 
+    # Only a draft's materials change, and only for whom the policy allows on that guide.
     def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return obj is not None and obj.is_draft
+        return obj is not None and obj.is_draft and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return obj is None or obj.is_draft
+        return (obj is None or obj.is_draft) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return obj is not None and obj.is_draft
+        return obj is not None and obj.is_draft and super().has_delete_permission(request, obj)
 
 
 @admin.register(GuideVersion)
-class GuideVersionAdmin(admin.ModelAdmin):
+class GuideVersionAdmin(PolicyAdminMixin):
     list_display = ["name", "implementation", "number", "status", "effective_from"]
     list_filter = ["status"]
     search_fields = ["name", "implementation__implementation_code"]
