@@ -241,8 +241,10 @@ def _fts_match(alternatives: list[list[str]], every: bool = True) -> str:
     def quoted(tok: str) -> str:
         return '"' + tok.replace('"', '""') + '"'
 
-    joiner = " AND " if every else " OR "
-    return " OR ".join("(" + joiner.join(quoted(t) for t in alt) + ")" for alt in alternatives)
+    if every:
+        return " OR ".join("(" + " AND ".join(quoted(t) for t in alt) + ")" for alt in alternatives)
+    # The relaxed query looks in names only: any bigram anywhere matches most of a national catalog.
+    return "title : (" + " OR ".join(quoted(t) for t in sorted({t for alt in alternatives for t in alt})) + ")"
 
 
 def _search_sqlite(cur, alternatives, where, params, limit, offset, every=True) -> Page:  # type: ignore[no-untyped-def]
@@ -261,10 +263,13 @@ def _search_sqlite(cur, alternatives, where, params, limit, offset, every=True) 
 
 
 def _search_postgres(cur, alternatives, where, params, limit, offset, every=True) -> Page:  # type: ignore[no-untyped-def]
-    # all_array and title_array are generated columns (migration 0003); the GIN index on all_array
-    # serves both @> (every token) and && (any token).
-    op = "@>" if every else "&&"
-    match = " OR ".join([f"e.all_array {op} %s::text[]"] * len(alternatives))
+    # all_array and title_array are generated columns (migration 0003), each with a GIN index.
+    # The relaxed query (every=False) looks in names only: any bigram anywhere matches most of a national
+    # catalog. title_array has its own GIN index for it.
+    if every:
+        match = " OR ".join(["e.all_array @> %s::text[]"] * len(alternatives))
+    else:
+        match = " OR ".join(["e.title_array && %s::text[]"] * len(alternatives))
     joins = _BASE_JOIN.format(id="e.implementation_id") if where else ""
     sql = f"FROM catalog_searchentry e{joins} WHERE ({match})"
     cond = "".join(f" AND {w}" for w in where)

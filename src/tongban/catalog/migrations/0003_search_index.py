@@ -22,6 +22,9 @@ def create(apps, schema_editor):
             " (string_to_array(title_tokens || ' ' || body_tokens, ' ')) STORED"
         )
         schema_editor.execute("CREATE INDEX catalog_searchentry_all_gin ON catalog_searchentry USING gin (all_array)")
+        schema_editor.execute(
+            "CREATE INDEX catalog_searchentry_title_gin ON catalog_searchentry USING gin (title_array)"
+        )
 
 
 def drop(apps, schema_editor):
@@ -30,6 +33,7 @@ def drop(apps, schema_editor):
         schema_editor.execute("DROP TABLE IF EXISTS catalog_search_fts")
     elif vendor == "postgresql":
         schema_editor.execute("DROP INDEX IF EXISTS catalog_searchentry_all_gin")
+        schema_editor.execute("DROP INDEX IF EXISTS catalog_searchentry_title_gin")
         schema_editor.execute("ALTER TABLE catalog_searchentry DROP COLUMN title_array, DROP COLUMN all_array")
 
 
