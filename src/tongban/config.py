@@ -38,6 +38,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TONGBAN_MAX_UPLOAD_MB", "20", "Largest accepted upload, in MiB."),
     Setting("TONGBAN_SECURE", "0", "1 in production behind HTTPS: secure cookies, HSTS, SSL redirect."),
     Setting("TONGBAN_LANGUAGE", "zh-hans", "Default page language (zh-hans or en)."),
+    Setting(
+        "TONGBAN_PUBLIC_URL",
+        "",
+        "The node's address as applicants reach it (https://zwfw.example.gov.cn); printed in notices' QR codes. "
+        "http://TONGBAN_HOST:TONGBAN_PORT when unset.",
+    ),
+    # case handling (tongban.cases, tongban.workdays)
+    Setting("TONGBAN_WARNING_DAYS", "2", "A case turns yellow when this many working days or fewer remain."),
+    Setting("TONGBAN_WORKER_INTERVAL", "60", "Seconds between the worker's rounds of deadline colours and art. 32."),
     # identity: login, lockout, sessions, OAuth2 / OIDC (tongban.identity.auth; see docs/sso.md)
     Setting("TONGBAN_SESSION_HOURS", "8", "A login lasts this many hours at most, and ends when the browser closes."),
     Setting("TONGBAN_LOGIN_MAX_FAILURES", "5", "Failed logins for one username within 15 minutes before it is locked."),

@@ -34,6 +34,7 @@ if env("TONGBAN_ALLOWED_HOSTS") == "*":
 TONGBAN_NODE_ID = env("TONGBAN_NODE_ID")
 TONGBAN_REGION = env("TONGBAN_REGION")
 TONGBAN_MAX_UPLOAD_BYTES = int(env("TONGBAN_MAX_UPLOAD_MB")) * 1024 * 1024
+TONGBAN_PUBLIC_URL = env("TONGBAN_PUBLIC_URL") or f"http://{env('TONGBAN_HOST')}:{env('TONGBAN_PORT')}"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -49,7 +50,11 @@ INSTALLED_APPS = [
     "tongban.core",
     "tongban.identity",
     "tongban.catalog",
+    "tongban.workdays",
+    "tongban.cases",
     "tongban.web",
+    "django_tasks",
+    "django_tasks_db",
     "oauth2_provider",
     "mozilla_django_oidc",
 ]
@@ -141,6 +146,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = TONGBAN_MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGIN_URL = "/admin/login/"
+
+# Background work (notices, deadline warnings, the art. 32 rule): a database queue that `tongban worker`
+# drains; no other server needed.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

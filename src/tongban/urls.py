@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("tongban.catalog.api_urls")),
     path("api/v1/", include("tongban.identity.api_urls")),
+    path("api/v1/", include("tongban.cases.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tongban.identity.auth.sso_urls")),
 ]
@@ -20,6 +21,7 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("accounts/", include("tongban.identity.auth.urls")),
     path("", include("tongban.identity.urls")),
+    path("", include("tongban.cases.urls")),
     path("", include("tongban.web.urls")),
     prefix_default_language=False,
 )

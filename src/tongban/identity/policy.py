@@ -24,9 +24,9 @@ must write a PersonalDataAccess entry (services.reveal_person does both in one s
 Objects are placed by ``place_of`` (region, department) and recognised as one's own by ``is_own``;
 ``visible`` filters a queryset with the same rules, for lists. An unknown action is always denied.
 
-Room for later: case handling adds ``case.read``, ``case.accept``, ``case.review``, ``case.decide``,
-``case.supervise``, ``case.assist`` (帮办代办, needs an Authorisation in force) … as rows here, with
-the case's handling or receiving region as its place; nothing else in this module needs to change.
+Case handling's rows (``case.*``) place a case by its handling region and department; the lifecycle
+table (``cases/lifecycle.py``) names, for every transition, the rule that decides who may take it.
+``case.system`` belongs to no role: only the system actor (the worker's rules) holds it.
 """
 
 from __future__ import annotations
@@ -137,6 +137,39 @@ RULES: dict[str, Rule] = {
             Text("授予或终止岗位", "assign or end staff roles"),
             roles=frozenset({R.NODE_OPERATOR}),
         ),
+        # Case handling (办件). Cases are placed by their handling region and department.
+        Rule("case.read", Text("查阅办件", "read cases"), roles=_READERS, own="own", reading=True),
+        Rule("case.apply", Text("在线申请", "apply online"), own="own"),
+        Rule(
+            "case.intake", Text("窗口收件和受理", "receive and accept at the window"), roles=frozenset({R.WINDOW_CLERK})
+        ),
+        Rule("case.correct", Text("补正材料", "supply corrections"), roles=frozenset({R.WINDOW_CLERK}), own="own"),
+        Rule("case.review", Text("审查办件", "review cases"), roles=frozenset({R.REVIEWER, R.DEPARTMENT_HEAD})),
+        Rule("case.decide", Text("作出决定", "decide cases"), roles=frozenset({R.REVIEWER, R.DEPARTMENT_HEAD})),
+        Rule(
+            "case.suspend",
+            Text("启动或结束特别程序", "start or end special procedures"),
+            roles=frozenset({R.REVIEWER, R.DEPARTMENT_HEAD}),
+        ),
+        Rule("case.extend", Text("批准延期", "approve extensions"), roles=frozenset({R.DEPARTMENT_HEAD})),
+        Rule("case.terminate", Text("终止办理", "terminate cases"), roles=frozenset({R.DEPARTMENT_HEAD})),
+        Rule("case.withdraw", Text("撤回申请", "withdraw applications"), roles=frozenset({R.WINDOW_CLERK}), own="own"),
+        Rule("case.issue", Text("制证出件", "produce results"), roles=frozenset({R.WINDOW_CLERK, R.REVIEWER})),
+        Rule("case.deliver", Text("送达结果", "deliver results"), roles=frozenset({R.WINDOW_CLERK})),
+        # Supervisors act on their region and everything below it, so this rule counts as reading for scope.
+        Rule("case.supervise", Text("督办", "issue supervision orders"), roles=frozenset({R.SUPERVISOR}), reading=True),
+        Rule(
+            "case.answer",
+            Text("回复督办", "answer supervision orders"),
+            roles=frozenset({R.WINDOW_CLERK, R.REVIEWER, R.DEPARTMENT_HEAD}),
+        ),
+        Rule(
+            "case.export",
+            Text("导出办件数据", "export case data"),
+            roles=frozenset({R.SUPERVISOR, R.NODE_OPERATOR}),
+            reading=True,
+        ),
+        Rule("case.system", Text("系统规则自动执行", "apply automatic rules"), superuser=False),
         Rule(
             "identity.access_log.read",
             Text("查阅个人信息查阅记录", "read the personal data access log"),
@@ -194,6 +227,7 @@ _PLACES: dict[str, Callable[[Any], Any]] = {
     "identity.authorisation": lambda o: Place(o.region_id),
     "identity.staffassignment": lambda o: Place(o.region_id, o.department_id),
     "identity.personaldataaccess": lambda o: Place(o.region_id),
+    "cases.case": lambda o: Place(o.region_id, o.department_id),
 }
 
 # The same places as query lookups, for lists: (path to the region code, path to the department id).
@@ -209,6 +243,7 @@ _LOOKUPS: dict[str, tuple[str | None, str | None]] = {
     "identity.authorisation": ("region__code", None),
     "identity.staffassignment": ("region__code", "department_id"),
     "identity.personaldataaccess": ("region__code", None),
+    "cases.case": ("region_id", "department_id"),
 }
 
 
@@ -282,6 +317,8 @@ def _own_q(actor: Actor, model: Any, relation: str) -> Q | None:
         return Q(user_id=uid) | (Q(pk=pid) if pid else Q(pk__in=[]))
     if label == "identity.staffassignment":
         return Q(user_id=uid)
+    if label == "cases.case":
+        return _own_cases_q(uid, pid)
     if pid is None:
         return None
     if label == "identity.organisation":
@@ -295,6 +332,23 @@ def _own_q(actor: Actor, model: Any, relation: str) -> Q | None:
     if label == "identity.personaldataaccess":
         return Q(person_id=pid)
     return None
+
+
+def _own_cases_q(uid: int | None, pid: int | None) -> Q:
+    """Cases one applies for: as the person, as the agent, for an organisation one represents, or drafted."""
+    q = Q(created_by_id=uid)
+    if pid is None:
+        return q
+    from tongban.identity.models import Authorisation
+
+    authorised = Authorisation.objects.filter(_in_force_today(), agent_id=pid).values("principal_organisation")
+    return (
+        q
+        | Q(applicant_person_id=pid)
+        | Q(agent_id=pid)
+        | Q(applicant_organisation__legal_representative_id=pid)
+        | Q(applicant_organisation__in=authorised)
+    )
 
 
 def is_own(actor: Actor, obj: Any, relation: str = "own") -> bool:

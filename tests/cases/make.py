@@ -1,0 +1,73 @@
+"""Case test data: a small world (department, item, staff, applicant) and cases driven through the commands."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+
+from tests import factories as f
+from tests.identity import make
+from tongban.cases import services
+from tongban.cases.models import Case
+from tongban.catalog.models import Department, ItemImplementation
+from tongban.identity.actor import Actor, actor_for_user
+
+PDF = b"%PDF-1.4\n% a small test file\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def pdf(name: str = "材料.pdf", content: bytes = PDF) -> tuple[io.BytesIO, str]:
+    return io.BytesIO(content), name
+
+
+@dataclass
+class World:
+    department: Department
+    implementation: ItemImplementation
+    clerk: User
+    reviewer: User
+    head: User
+    supervisor: User
+    applicant: User
+
+    def actor(self, who: str) -> Actor:
+        return actor_for_user(getattr(self, who))
+
+
+def world(region: str = "411500", **guide: Any) -> World:
+    dept = f.department(region)
+    impl = f.implementation(dept=dept, region_code=region, guide_data=f.guide(**guide) if guide else None)
+    return World(
+        department=dept,
+        implementation=impl,
+        clerk=make.staff("window_clerk", region, department=dept),
+        reviewer=make.staff("reviewer", region, department=dept),
+        head=make.staff("department_head", region, department=dept),
+        supervisor=make.staff("supervisor", region[:2] + "0000", descendants=True),
+        applicant=make.applicant(region),
+    )
+
+
+def attach_all(w: World, case: Case, who: str = "applicant") -> Case:
+    for material in case.materials.all():
+        services.attach_file(w.actor(who), case, material_id=material.pk, upload=io.BytesIO(PDF), name="m.pdf")
+    case.refresh_from_db()
+    return case
+
+
+def online(w: World, *, submit: bool = True) -> Case:
+    case = services.create_draft(w.actor("applicant"), implementation=w.implementation)
+    attach_all(w, case)
+    if submit:
+        services.submit(w.actor("applicant"), case)
+        case.refresh_from_db()
+    return case
+
+
+def accepted(w: World) -> Case:
+    case = online(w)
+    services.accept(w.actor("clerk"), case)
+    case.refresh_from_db()
+    return case
