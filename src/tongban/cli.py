@@ -13,6 +13,7 @@ import sys
 HELP = """usage: tongban COMMAND [options]
 
   serve            run the web server (gunicorn) on TONGBAN_HOST:TONGBAN_PORT
+  worker           run the background worker (notices, deadline warnings, art. 32 rule)
   demo             migrate, load the demo data and serve it, printing URLs and logins
   migrate          create or update the database tables
   load_demo        load the demo catalog into the current database
@@ -21,6 +22,10 @@ HELP = """usage: tongban COMMAND [options]
   load_regions     refresh the GB/T 2260 division list from the shipped data
   token            print an API bearer token for a user (tongban token USERNAME)
   oidc_client      register a node as a client of this node's OIDC provider
+  load_calendar    load a year's holiday schedule into the working-day calendar
+  lifecycle_diagram  write the case lifecycle table and diagram to docs/case-lifecycle.md
+  verify_events    check the hash chain of case events (one case or all)
+  export_cases     export cases in the national exchange shape (JSON lines)
   help             every other command (Django's management commands)
 
 Settings come from TONGBAN_* environment variables; see docs/operations.md.

@@ -8,6 +8,7 @@ hash-chained event and queues any notice, all in one transaction. Nothing is wri
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -57,6 +58,7 @@ from tongban.workdays import clock
 AFTER_COMPLETION: list[Callable[[Case], None]] = []
 
 MAX_TEXT = 2000
+log = logging.getLogger("tongban.cases")
 
 
 def _fail(field: str | None, code: str, zh: str, en: str) -> DomainError:
@@ -989,7 +991,11 @@ def refresh_warnings(now: datetime | None = None) -> int:
     changed = 0
     running = Case.objects.filter(status__in=(Status.IN_REVIEW, Status.APPROVED), promised_deadline__isnull=False)
     for case in running.only("id", "accepted_at", "promised_deadline", "warning", "status").iterator():
-        level = _warning(case, now)
+        try:
+            level = _warning(case, now)
+        except clock.CalendarGap as gap:  # the worker must keep going; the operator sees why in the log
+            log.warning("case %s: %s", case.pk, gap)
+            continue
         if level != case.warning:
             Case.objects.filter(pk=case.pk).update(warning=level)
             changed += 1
@@ -1001,8 +1007,11 @@ def apply_article_32(now: datetime | None = None) -> int:
     now = now or timezone.now()
     applied = 0
     for pk in Case.objects.filter(status=Status.PENDING).values_list("pk", flat=True):
-        if deem_accepted(pk, now=now) is not None:
-            applied += 1
+        try:
+            if deem_accepted(pk, now=now) is not None:
+                applied += 1
+        except clock.CalendarGap as gap:
+            log.warning("case %s: %s", pk, gap)
     return applied
 
 

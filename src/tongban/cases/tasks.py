@@ -7,6 +7,8 @@ Rendering a notice takes a few hundred milliseconds, so commands only queue it; 
 from __future__ import annotations
 
 import hashlib
+import logging
+from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -14,6 +16,8 @@ from django_tasks import task
 
 from tongban.cases.choices import NoticeState
 from tongban.cases.models import Notice
+
+log = logging.getLogger("tongban.worker")
 
 
 def render_notice_now(notice: Notice) -> Notice:
@@ -44,3 +48,17 @@ def render_notice(notice_id: int) -> str:
     if notice.state == NoticeState.READY:
         return notice.sha256
     return render_notice_now(notice).sha256
+
+
+def render_pending(older_than: timedelta = timedelta(seconds=60)) -> int:
+    """Render notices still pending after ``older_than``: a queued task lost in a crash between the
+    commit and the enqueue must not leave an applicant without their notice."""
+    cutoff = timezone.now() - older_than
+    done = 0
+    for notice in Notice.objects.filter(state=NoticeState.PENDING, created_at__lte=cutoff).order_by("id"):
+        try:
+            render_notice_now(notice)
+            done += 1
+        except Exception:  # recorded on the notice as failed; the worker goes on with the others
+            log.exception("notice %s could not be rendered", notice.number)
+    return done

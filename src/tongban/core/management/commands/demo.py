@@ -44,6 +44,10 @@ class Command(BaseCommand):
         call_command("load_demo")
         ensure_demo_users()
         ensure_demo_staff()
+        from tongban.cases.demo import ensure_demo_cases
+
+        ensure_demo_cases()
+        call_command("worker", once=True)  # render the demo cases' notices before the first page view
         url = f"http://{env('TONGBAN_HOST')}:{env('TONGBAN_PORT')}"
         self.stdout.write(
             self.style.SUCCESS(f"\ntongban demo node {settings.TONGBAN_NODE_ID} (region {settings.TONGBAN_REGION})")
@@ -62,6 +66,12 @@ class Command(BaseCommand):
         self.stdout.write(f"    {username:<10} {password:<24} {role}")
         self.stdout.write("  stop with Ctrl-C\n")
         if not options["no_serve"]:
+            import subprocess
+            import sys
+
             from tongban.cli import serve
 
+            # The worker renders notices and applies the deadline rules while the demo runs; Ctrl-C
+            # reaches it too, as it shares the terminal's process group.
+            subprocess.Popen([sys.executable, "-m", "tongban.cli", "worker"])
             serve([])

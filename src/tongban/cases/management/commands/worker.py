@@ -1,0 +1,72 @@
+"""`tongban worker`: the background worker of a node.
+
+It drains the task queue (notices to render, …; django-tasks with the database backend) and, every
+TONGBAN_WORKER_INTERVAL seconds, applies the time rules of case handling: deadline colours (预警) and
+行政许可法 art. 32 (no correction request within 5 working days: accepted as of arrival). Several
+workers may run side by side: tasks are claimed under a lock, and the rules lock each case they change.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+from django_tasks_db.management.commands.db_worker import Worker
+
+from tongban.cases import services
+from tongban.cases.tasks import render_pending
+from tongban.config import env
+
+log = logging.getLogger("tongban.worker")
+
+
+def drain_tasks() -> None:
+    """Run every queued task, then return."""
+    Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=f"tongban-{os.getpid()}",
+        excluded_queue_names=[],
+    ).run()
+
+
+def apply_rules(everything: bool = False) -> dict[str, int]:
+    return {
+        "deemed_accepted": services.apply_article_32(),
+        "warnings_changed": services.refresh_warnings(),
+        "notices_rendered": render_pending(timedelta(0) if everything else timedelta(seconds=60)),
+    }
+
+
+class Command(BaseCommand):
+    help = "Run the background worker: queued tasks, deadline warnings and the art. 32 rule."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--once", action="store_true", help="apply the rules and drain the queue once, then exit")
+        parser.add_argument(
+            "--interval", type=float, default=None, help="seconds between rule rounds (TONGBAN_WORKER_INTERVAL)"
+        )
+
+    def handle(self, *args: Any, once: bool = False, interval: float | None = None, **options: Any) -> None:
+        every = interval if interval is not None else float(env("TONGBAN_WORKER_INTERVAL"))
+        last_rules = 0.0
+        while True:
+            close_old_connections()
+            if time.monotonic() - last_rules >= every or once:
+                counts = apply_rules(everything=once)
+                last_rules = time.monotonic()
+                if any(counts.values()):
+                    self.stdout.write(", ".join(f"{k}={v}" for k, v in counts.items()))
+            drain_tasks()
+            if once:
+                return
+            time.sleep(1)
