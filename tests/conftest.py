@@ -20,5 +20,15 @@ def need(component: str, available: bool, how: str) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    """The clock caches calendar years in the process; a test's rolled-back calendar must not leak."""
+    from tongban.workdays import clock
+
+    clock.forget()
+    yield
+    clock.forget()
+
+
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
