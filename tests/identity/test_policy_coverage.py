@@ -19,6 +19,8 @@ from rest_framework.test import APIRequestFactory
 
 from tests import factories as f
 from tests.identity import make
+from tongban.cases import api as cases_api
+from tongban.cases import services as case_services
 from tongban.catalog import api as catalog_api
 from tongban.catalog import services as catalog_services
 from tongban.catalog.models import Hall, Region
@@ -29,6 +31,13 @@ from tongban.identity.choices import Role
 from tongban.identity.coverage import Endpoint, api_endpoints, uncovered
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """One login per role and region: hashing their passwords properly would dominate the test's time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 
 ROLES = [r.value for r in Role]
 
@@ -57,6 +66,11 @@ EXPECTED: dict[str, tuple[bool, bool, set[str]]] = {
     "identity.assignment.read": (False, True, {"node_operator", "supervisor"}),
     "identity.assignment.write": (False, False, {"node_operator"}),
     "identity.access_log.read": (False, True, {"supervisor"}),
+    # Case handling: the action endpoints of a case declare case.read (the command then asks the rule of the
+    # lifecycle row itself, see tests/cases/test_lifecycle.py); drafting is any logged-in user's own business.
+    "case.read": (False, True, {"window_clerk", "reviewer", "department_head", "supervisor", "hotline_operator"}),
+    "case.apply": (False, True, set()),
+    "case.intake": (False, False, {"window_clerk"}),
 }
 
 IN, OUT = "411500", "320500"
@@ -118,6 +132,8 @@ def records() -> dict[type, Any]:
         id_check_note="核验原件",
         region_code=IN,
     )
+    # A case handled in IN by the implementation's department, applied for by a person none of the logins is.
+    case = case_services.receive(SYSTEM, implementation=impl, person=person, identity_check="核验身份证原件")
     other_staff = make.staff("reviewer", IN)
     access = services.log_personal_data_access(
         actor_for_user(other_staff), record=person, fields=["id_number"], reason="审查"
@@ -134,6 +150,7 @@ def records() -> dict[type, Any]:
         identity_api.AuthorisationViewSet: authorisation,
         identity_api.StaffAssignmentViewSet: make.assignment_of(other_staff),
         identity_api.PersonalDataAccessViewSet: access,
+        cases_api.CaseViewSet: case,
     }
 
 
@@ -221,3 +238,17 @@ def test_full_person_data_is_not_an_endpoint_of_its_own_but_is_checked(people, r
         who for who, account in people.items() if may(actor_for_user(account), "identity.person.read_full", person)
     }
     assert allowed == {"window_clerk@411500", "reviewer@411500"}
+
+
+def test_department_staff_reach_the_cases_of_their_own_department_only(records):
+    """The logins above hold region-wide assignments (no department), which cover every department's cases."""
+    case = records[cases_api.CaseViewSet]
+    endpoint = next(e for e in api_endpoints() if e.view is cases_api.CaseViewSet and e.action == "accept")
+    other = f.department(IN)
+    answers = {
+        (role, dept.pk == case.department_id): answer(endpoint, make.staff(role, IN, department=dept), case)
+        for role in ("window_clerk", "reviewer", "department_head")
+        for dept in (case.department, other)
+    }
+    assert set(answers.values()) == {"yes", "list"}
+    assert all(got == ("yes" if own_department else "list") for (_, own_department), got in answers.items())

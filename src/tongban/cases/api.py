@@ -310,7 +310,7 @@ class CaseViewSet(viewsets.GenericViewSet):
             )
         if p.get("region"):
             region = get_region(p["region"].strip())
-            qs = qs.filter(region_id__startswith=region.code_prefix)
+            qs = qs.filter(region__code__startswith=region.code_prefix)
         if p.get("department"):
             qs = qs.filter(department_id=_int(p, "department"))
         if p.get("applicant"):

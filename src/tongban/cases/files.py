@@ -46,6 +46,8 @@ def check(upload: IO[bytes], name: str, field: str = "file") -> CheckedFile:
     suffix = PurePath(base).suffix.lower()
     upload.seek(0)
     head = upload.read(16)
+    if not head:
+        raise DomainError.single(field, "file_empty", f"文件“{base}”是空的", f"the file '{base}' is empty")
     kind = next((k for k in _SIGNATURES if head.startswith(k[0])), None)
     if kind is None:
         raise DomainError.single(
@@ -77,8 +79,6 @@ def check(upload: IO[bytes], name: str, field: str = "file") -> CheckedFile:
             )
         sm3.update(chunk)
         sha.update(chunk)
-    if size == 0:
-        raise DomainError.single(field, "file_empty", f"文件“{base}”是空的", f"the file '{base}' is empty")
     upload.seek(0)
     return CheckedFile(base, kind[1], size, sm3.hexdigest(), sha.hexdigest())
 

@@ -285,6 +285,8 @@ def create_draft(
 def save_draft(actor: Actor, case: Case | int, *, form_data: dict[str, Any], version: int | None = None) -> Case:
     case = _lock(case, version)
     row = _row(actor, case, "save")
+    if form_data is None:
+        raise _fail("form_data", "required", "请提交表单内容", "the form is required")
     case.form_data = _form_dict(form_data)
     return _finish(actor, case, row, {"fields": sorted(case.form_data)})
 
@@ -411,13 +413,13 @@ def receive(
     then recorded one by one (``record_material``) before the acceptance decision.
     """
     impl = _implementation(implementation)
+    probe = Case(region_id=impl.region_id, department_id=impl.department_id)
+    require(actor, "case.intake", probe)  # the policy first: input problems are only for those who may receive
     _applicant_for_intake(actor, person, organisation, agent)
     if person is not None and agent is not None and agent.pk == person.pk:
         agent = None
     _check_authorisation(authorisation, person, organisation, agent)
     check = _text("identity_check", identity_check, "身份核验方式", "how the identity was checked", limit=200)
-    probe = Case(region_id=impl.region_id, department_id=impl.department_id)
-    require(actor, "case.intake", probe)
     receiving = actor.assignment.region_id if actor.assignment else impl.region_id
     case = _new_case(
         actor,
@@ -585,7 +587,8 @@ def _warning(case: Case, now: datetime) -> str:
 
 def _accept_now(actor: Actor, case: Case, at: datetime) -> None:
     case.accepted_at = at
-    case.acceptance_number = numbering.notice_number(case.receiving_region_id, NoticeKind.ACCEPTANCE, at.date())
+    day = timezone.localdate(at)  # the node's day: at.date() is the UTC day, the day before until 08:00 local
+    case.acceptance_number = numbering.notice_number(case.receiving_region_id, NoticeKind.ACCEPTANCE, day)
     _recompute_deadlines(case)
 
 

@@ -28,7 +28,14 @@ def _fingerprint(request: Request) -> str:
         body = json.dumps(data if isinstance(data, dict) else {}, sort_keys=True, default=str, ensure_ascii=False)
     except Exception:  # an unparsable body is fingerprinted by its bytes
         body = request.body.decode("utf-8", "replace")
-    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{request.method} {request.path}\n{body}".encode())
+    # Uploaded files count by their content, not their name: another file under the same key is another request.
+    for name, upload in sorted(request.FILES.items()):
+        digest.update(f"\n{name}:{upload.name}:{upload.size}:".encode())
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+    return digest.hexdigest()
 
 
 def _replay(record: IdempotentRequest, fingerprint: str) -> Response:

@@ -243,7 +243,18 @@ _LOOKUPS: dict[str, tuple[str | None, str | None]] = {
     "identity.authorisation": ("region__code", None),
     "identity.staffassignment": ("region__code", "department_id"),
     "identity.personaldataaccess": ("region__code", None),
-    "cases.case": ("region_id", "department_id"),
+    "cases.case": ("region__code", "department_id"),
+}
+
+
+# Records staff do not see although they lie in their scope: an applicant's unsubmitted draft is theirs
+# alone until they submit it.
+_PRIVATE_TO_OWNER: dict[str, tuple[Callable[[Any], bool], Q, Text]] = {
+    "cases.case": (
+        lambda o: o.status == "draft",
+        Q(status="draft"),
+        Text("申请人尚未提交的草稿只有申请人本人可见", "an unsubmitted draft is visible to its applicant alone"),
+    ),
 }
 
 
@@ -297,6 +308,9 @@ def _scope_q(assignment: StaffAssignment, model: Any, reading: bool) -> Q | None
         q &= Q(**{f"{region_path}__startswith": region.code_prefix}) if below else Q(**{region_path: region.code})
     if department_path and assignment.department_id:
         q &= Q(**{department_path: assignment.department_id})
+    private = _PRIVATE_TO_OWNER.get(label)
+    if private is not None:
+        q &= ~private[1]
     return q
 
 
@@ -414,6 +428,9 @@ def _staff_decision(actor: Actor, rule: Rule, obj: Any) -> Decision:
             "no_scope_rule",
             Text(f"没有关于“{_label(obj)}”范围的规则", f"no scope rule places records of '{_label(obj)}'"),
         )
+    private = _PRIVATE_TO_OWNER.get(_label(obj))
+    if private is not None and private[0](obj):
+        return _deny("private", private[2])
     if not covers(assignment, place, rule.reading):
         return _deny(
             "out_of_scope",
