@@ -212,8 +212,9 @@ LIST_PARAMETERS = [
 ]
 
 
-def _state(actor: Actor, case: Case, code: int = status.HTTP_200_OK) -> Response:
-    case.refresh_from_db()
+def _state(actor: Actor, case: Case, code: int = status.HTTP_200_OK, fresh: bool = False) -> Response:
+    if not fresh:
+        case.refresh_from_db()
     context = {"allowed_actions": services.allowed_actions(actor, case)}
     return Response(s.CaseStateSerializer(case, context=context).data, status=code)
 
@@ -227,8 +228,9 @@ def _action_handler(name: str) -> Callable[..., Response]:
 
         def run() -> Response:
             data = _body(request.data)
-            call(actor, case, data, _version(request))
-            return _state(actor, case)
+            result = call(actor, case, data, _version(request))
+            # Commands that move the case return it as they wrote it; the others changed a record beside it.
+            return _state(actor, result, fresh=True) if isinstance(result, Case) else _state(actor, case)
 
         return idempotency.run(request, run)
 
@@ -357,7 +359,7 @@ class CaseViewSet(viewsets.GenericViewSet):
                 organisation=_record(Organisation, data, "organisation"),
                 form_data=data.get("form_data"),
             )
-            return _state(actor, case, status.HTTP_201_CREATED)
+            return _state(actor, case, status.HTTP_201_CREATED, fresh=True)
 
         return idempotency.run(request, run)
 
@@ -383,7 +385,7 @@ class CaseViewSet(viewsets.GenericViewSet):
                 identity_check=_str(data, "identity_check"),
                 form_data=data.get("form_data"),
             )
-            return _state(actor, case, status.HTTP_201_CREATED)
+            return _state(actor, case, status.HTTP_201_CREATED, fresh=True)
 
         return idempotency.run(request, run)
 

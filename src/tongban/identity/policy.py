@@ -375,6 +375,13 @@ def is_own(actor: Actor, obj: Any, relation: str = "own") -> bool:
         return obj.user_id == actor.user_id and actor.person is None
     if obj.pk is None:
         return False
+    if _label(obj) == "cases.case":
+        # Most answers need no query: the case names its creator, applicant and agent.
+        pid = actor.person.pk if actor.person else None
+        if obj.created_by_id == actor.user_id or (pid and pid in (obj.applicant_person_id, obj.agent_id)):
+            return True
+        if pid is None or obj.applicant_organisation_id is None:
+            return False
     q = _own_q(actor, type(obj), relation)
     return q is not None and type(obj)._default_manager.filter(q, pk=obj.pk).exists()
 
