@@ -178,6 +178,10 @@ SPECTACULAR_SETTINGS = {
         "DepartmentKindEnum": "tongban.catalog.choices.DepartmentKind",
         "WindowKindEnum": "tongban.catalog.choices.WindowKind",
         "AgreementKindEnum": "tongban.catalog.choices.AgreementKind",
+        "CaseStatusEnum": "tongban.cases.choices.Status",
+        "GuideStatusEnum": "tongban.catalog.choices.GuideStatus",
+        "MaterialEvidenceEnum": "tongban.cases.choices.MaterialEvidence",
+        "AuthorisationEvidenceEnum": "tongban.identity.choices.Evidence",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

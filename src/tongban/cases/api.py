@@ -392,7 +392,7 @@ class CaseViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Upload a material's file (a new version; nothing is overwritten)",
         request={"multipart/form-data": s.UploadSerializer},
-        responses={201: s.FileSerializer},
+        responses={201: s.MaterialFileSerializer},
         parameters=[ROLE_HEADER, IDEMPOTENCY_HEADER, IF_MATCH],
     )
     @action(detail=True, methods=["post"], url_path=r"materials/(?P<material_id>\d+)/files", url_name="upload")
@@ -407,7 +407,7 @@ class CaseViewSet(viewsets.GenericViewSet):
             stored = services.attach_file(
                 actor, case, material_id=int(material_id), upload=upload, name=upload.name, version=_version(request)
             )
-            return Response(s.FileSerializer(stored).data, status=status.HTTP_201_CREATED)
+            return Response(s.MaterialFileSerializer(stored).data, status=status.HTTP_201_CREATED)
 
         return idempotency.run(request, run)
 

@@ -25,7 +25,7 @@ from tongban.identity.masking import mask_id_number
 from tongban.workdays import clock
 
 
-class FileSerializer(serializers.ModelSerializer):
+class MaterialFileSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="download address (needs the right to read the case)")
 
     class Meta:
@@ -36,8 +36,8 @@ class FileSerializer(serializers.ModelSerializer):
         return reverse("case-file", args=[obj.material.case.number, obj.pk])
 
 
-class MaterialSerializer(serializers.ModelSerializer):
-    files = FileSerializer(many=True, read_only=True)
+class CaseMaterialSerializer(serializers.ModelSerializer):
+    files = MaterialFileSerializer(many=True, read_only=True)
 
     class Meta:
         model = CaseMaterial
@@ -197,7 +197,7 @@ class CaseDetailSerializer(CaseStateSerializer):
     region_name = serializers.CharField(source="region.name", read_only=True)
     implementation_code = serializers.CharField(source="implementation.implementation_code", read_only=True)
     clock = serializers.SerializerMethodField()
-    materials = MaterialSerializer(many=True, read_only=True)
+    materials = CaseMaterialSerializer(many=True, read_only=True)
     suspensions = SuspensionSerializer(many=True, read_only=True)
     extensions = ExtensionSerializer(many=True, read_only=True)
     opinions = OpinionSerializer(many=True, read_only=True)

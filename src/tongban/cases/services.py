@@ -291,10 +291,10 @@ def save_draft(actor: Actor, case: Case | int, *, form_data: dict[str, Any], ver
     return _finish(actor, case, row, {"fields": sorted(case.form_data)})
 
 
-def _check_form(case: Case) -> None:
+def _form_problems(case: Case) -> list[Problem]:
     schema = case.guide_version.form_schema or {}
     if not schema:
-        return
+        return []
     validator = jsonschema.Draft202012Validator(schema)
     problems = []
     for error in sorted(validator.iter_errors(case.form_data), key=lambda e: list(e.path)):
@@ -309,25 +309,28 @@ def _check_form(case: Case) -> None:
                 Text(f"表单填写有误：{error.message}", f"the form is not valid: {error.message}"),
             )
         )
-    if problems:
-        raise DomainError(problems)
+    return problems
 
 
 def _missing_required(case: Case) -> list[CaseMaterial]:
     return [m for m in case.materials.all() if m.required and m.state != MaterialState.PROVIDED]
 
 
-def _materials_complete(case: Case) -> None:
-    missing = _missing_required(case)
-    if missing:
-        raise DomainError(
-            Problem(
-                f"materials[{m.pk}]",
-                "material_missing",
-                Text(f"缺少必要材料：{m.name}", f"a required material is missing: {m.name}"),
-            )
-            for m in missing
+def _material_problems(case: Case) -> list[Problem]:
+    return [
+        Problem(
+            f"materials[{m.pk}]",
+            "material_missing",
+            Text(f"缺少必要材料：{m.name}", f"a required material is missing: {m.name}"),
         )
+        for m in _missing_required(case)
+    ]
+
+
+def _materials_complete(case: Case) -> None:
+    problems = _material_problems(case)
+    if problems:
+        raise DomainError(problems)
 
 
 @transaction.atomic
@@ -335,8 +338,9 @@ def submit(actor: Actor, case: Case | int, *, version: int | None = None) -> Cas
     """Submit an online draft: the form must be valid and every required material attached."""
     case = _lock(case, version)
     row = _row(actor, case, "submit")
-    _check_form(case)
-    _materials_complete(case)
+    problems = _form_problems(case) + _material_problems(case)  # all at once: the applicant fixes them in one go
+    if problems:
+        raise DomainError(problems)
     case.arrived_at = timezone.now()
     return _finish(actor, case, row, at=case.arrived_at)
 
@@ -1026,7 +1030,10 @@ def _notice(case: Case, kind: str, extra: dict[str, Any] | None = None) -> Notic
     from tongban.cases.tasks import render_notice
 
     today = timezone.localdate()
-    number = numbering.notice_number(case.receiving_region_id, kind, today)
+    if kind == NoticeKind.ACCEPTANCE and case.acceptance_number:
+        number = case.acceptance_number  # the 受理通知书 is numbered with the acceptance number it announces
+    else:
+        number = numbering.notice_number(case.receiving_region_id, kind, today)
     token = secrets.token_urlsafe(32)
     context = notice_context(case, kind, number, token, extra or {})
     notice = Notice.objects.create(case=case, kind=kind, number=number, token=token, context=context)
