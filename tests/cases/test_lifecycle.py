@@ -361,7 +361,10 @@ def test_online_application_from_draft_to_pending():
     assert [m_.name for m_ in case.materials.all()] == ["居民身份证", "退休证明"]
     with pytest.raises(DomainError) as incomplete:
         services.submit(w.actor("applicant"), case)
-    assert _problems(incomplete.value) == [("form_data.退休日期", "form_required")]
+    # Every problem at once: the form and the missing materials, so the applicant fixes them in one go.
+    assert _problems(incomplete.value) == [("form_data.退休日期", "form_required")] + [
+        (f"materials[{x.pk}]", "material_missing") for x in case.materials.all()
+    ]
     services.save_draft(w.actor("applicant"), case, form_data={"退休日期": "2026-10-01"})
     with pytest.raises(DomainError) as missing:
         services.submit(w.actor("applicant"), case)

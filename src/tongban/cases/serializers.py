@@ -37,7 +37,7 @@ class MaterialFileSerializer(serializers.ModelSerializer):
 
 
 class CaseMaterialSerializer(serializers.ModelSerializer):
-    files = MaterialFileSerializer(many=True, read_only=True)
+    files = MaterialFileSerializer(many=True, read_only=True, help_text="every stored version, oldest first")
 
     class Meta:
         model = CaseMaterial
@@ -140,8 +140,10 @@ def clock_view(case: Case, now: Any = None) -> dict[str, Any]:
 
 
 class CaseListSerializer(serializers.ModelSerializer):
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
-    department_name = serializers.CharField(source="department.name", read_only=True)
+    status_label = serializers.CharField(
+        source="get_status_display", read_only=True, help_text="the status in the request's language"
+    )
+    department_name = serializers.CharField(source="department.name", read_only=True, help_text="the department")
 
     class Meta:
         model = Case
@@ -166,8 +168,12 @@ class CaseListSerializer(serializers.ModelSerializer):
 class CaseStateSerializer(serializers.ModelSerializer):
     """What an action answers: the new state and what the caller may do next."""
 
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
-    allowed_actions = serializers.SerializerMethodField()
+    status_label = serializers.CharField(
+        source="get_status_display", read_only=True, help_text="the status in the request's language"
+    )
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="the actions you may take now (POST /api/v1/cases/{number}/{action}/)"
+    )
 
     class Meta:
         model = Case
@@ -191,19 +197,25 @@ class CaseStateSerializer(serializers.ModelSerializer):
 class CaseDetailSerializer(CaseStateSerializer):
     """One case whole: the page needs nothing else."""
 
-    applicant = serializers.SerializerMethodField()
-    agent_name = serializers.CharField(source="agent.name", default="", read_only=True)
-    department_name = serializers.CharField(source="department.name", read_only=True)
-    region_name = serializers.CharField(source="region.name", read_only=True)
+    applicant = serializers.SerializerMethodField(
+        help_text="kind (person or organisation), id, name and code (document number masked, or USCC)"
+    )
+    agent_name = serializers.CharField(
+        source="agent.name", default="", read_only=True, help_text="the agent (经办人) acting for the applicant"
+    )
+    department_name = serializers.CharField(source="department.name", read_only=True, help_text="the department")
+    region_name = serializers.CharField(source="region.name", read_only=True, help_text="the handling region")
     implementation_code = serializers.CharField(source="implementation.implementation_code", read_only=True)
-    clock = serializers.SerializerMethodField()
-    materials = CaseMaterialSerializer(many=True, read_only=True)
-    suspensions = SuspensionSerializer(many=True, read_only=True)
-    extensions = ExtensionSerializer(many=True, read_only=True)
-    opinions = OpinionSerializer(many=True, read_only=True)
-    notices = NoticeSerializer(many=True, read_only=True)
-    orders = OrderSerializer(many=True, read_only=True)
-    events = EventSerializer(many=True, read_only=True)
+    clock = serializers.SerializerMethodField(
+        help_text="arrived and accepted at, both deadlines, working days used and left, suspended days, colour"
+    )
+    materials = CaseMaterialSerializer(many=True, read_only=True, help_text="the material list with its files")
+    suspensions = SuspensionSerializer(many=True, read_only=True, help_text="special procedures (not counted)")
+    extensions = ExtensionSerializer(many=True, read_only=True, help_text="extensions with their reasons")
+    opinions = OpinionSerializer(many=True, read_only=True, help_text="the review steps' opinions, in order")
+    notices = NoticeSerializer(many=True, read_only=True, help_text="notices (文书) given to the applicant")
+    orders = OrderSerializer(many=True, read_only=True, help_text="supervision orders (督办)")
+    events = EventSerializer(many=True, read_only=True, help_text="the hash-chained record, oldest first")
 
     class Meta(CaseStateSerializer.Meta):
         fields = [

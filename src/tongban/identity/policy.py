@@ -435,7 +435,7 @@ def _staff_decision(actor: Actor, rule: Rule, obj: Any) -> Decision:
             "no_scope_rule",
             Text(f"没有关于“{_label(obj)}”范围的规则", f"no scope rule places records of '{_label(obj)}'"),
         )
-    private = _PRIVATE_TO_OWNER.get(_label(obj))
+    private = _PRIVATE_TO_OWNER.get(_label(obj)) if hasattr(obj, "_meta") else None
     if private is not None and private[0](obj):
         return _deny("private", private[2])
     if not covers(assignment, place, rule.reading):
