@@ -17,6 +17,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 
 from tongban.cases import services
 from tongban.cases.tasks import render_pending
@@ -27,6 +28,8 @@ log = logging.getLogger("tongban.worker")
 
 def drain_tasks() -> None:
     """Run every queued task, then return."""
+    if not DBTaskResult.objects.ready().exists():
+        return  # the worker's loop would otherwise recycle the connection for nothing
     Worker(
         queue_names=["*"],
         interval=0,
@@ -60,7 +63,8 @@ class Command(BaseCommand):
         every = interval if interval is not None else float(env("TONGBAN_WORKER_INTERVAL"))
         last_rules = 0.0
         while True:
-            close_old_connections()
+            if not once:
+                close_old_connections()
             if time.monotonic() - last_rules >= every or once:
                 counts = apply_rules(everything=once)
                 last_rules = time.monotonic()
