@@ -40,7 +40,7 @@ def _isolated(settings, tmp_path):  # type: ignore[no-untyped-def]
     }
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def clock():  # type: ignore[no-untyped-def]
     now = Clock(MONDAY)
     with mock.patch("django.utils.timezone.now", now):

@@ -6,6 +6,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+import gmalg
 from django.contrib.auth.models import User
 
 from tests import factories as f
@@ -16,6 +17,13 @@ from tongban.catalog.models import Department, ItemImplementation
 from tongban.identity.actor import Actor, actor_for_user
 
 PDF = b"%PDF-1.4\n% a small test file\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def independent_sm3(data: bytes) -> str:
+    """SM3 by an implementation independent of the one the platform uses (OpenSSL)."""
+    h = gmalg.SM3()
+    h.update(data)
+    return h.value().hex()
 
 
 def pdf(name: str = "材料.pdf", content: bytes = PDF) -> tuple[io.BytesIO, str]:

@@ -43,11 +43,6 @@ ISSUE_ACTIONS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _clock(clock):
-    return clock
-
-
 def client_for(user: Any) -> APIClient:
     client = APIClient()
     client.force_login(user)

@@ -28,11 +28,6 @@ pytestmark = pytest.mark.django_db
 S = Status
 
 
-@pytest.fixture(autouse=True)
-def _setup(clock):
-    return clock
-
-
 # --- driving a case to a status ---------------------------------------------------------------------
 
 WHO_DOES = {  # the World login that takes each rule's actions in these tests

@@ -563,21 +563,12 @@ def _recompute_deadlines(case: Case, now: datetime | None = None) -> None:
     guide = case.guide_version
     intervals = [clock.Interval(s.started_at, s.ended_at) for s in case.suspensions.all()]
     now = now or timezone.now()
-    case.statutory_deadline = clock.deadline(
-        case.accepted_at,
-        guide.statutory_limit,
-        guide.statutory_unit,
-        suspended=intervals,
-        extension=case.extension_days,
-        now=now,
-    )
-    case.promised_deadline = clock.deadline(
-        case.accepted_at,
-        guide.promised_limit,
-        guide.promised_unit,
-        suspended=intervals,
-        extension=case.extension_days,
-        now=now,
+    case.statutory_deadline, case.promised_deadline = (
+        clock.deadline(case.accepted_at, limit, unit, suspended=intervals, extension=case.extension_days, now=now)
+        for limit, unit in (
+            (guide.statutory_limit, guide.statutory_unit),
+            (guide.promised_limit, guide.promised_unit),
+        )
     )
     case.warning = _warning(case, now)
 
