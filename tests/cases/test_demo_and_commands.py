@@ -88,3 +88,21 @@ def test_the_national_export_has_the_four_parts_and_masks_numbers_unless_asked(t
     assert json.loads(target.read_text(encoding="utf-8"))["acceptance"]["id_number"] == person.id_number
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("export_cases", "--from", "2026-13-01", "--to", day)
+
+
+def test_the_export_endpoint_streams_the_supervisors_cases_masked_and_checks_its_dates(client):
+    w = m.world()
+    case = m.accepted(w)
+    elsewhere = m.world("320500")
+    m.accepted(elsewhere)
+    day = case.arrived_at.date().isoformat()
+    client.force_login(w.supervisor)
+    response = client.get("/api/v1/cases/export/", {"from": day, "to": day})
+    assert response.status_code == 200 and response["Content-Type"] == "application/x-ndjson"
+    rows = [json.loads(line) for line in b"".join(response.streaming_content).decode().splitlines()]
+    assert [r["case_number"] for r in rows] == [case.number]  # 苏州's case is outside the 河南 supervisor's scope
+    assert "*" in rows[0]["acceptance"]["id_number"]
+    bad = client.get("/api/v1/cases/export/", {"from": "2026-11-31", "to": day}).json()["errors"][0]
+    assert (bad["field"], bad["code"]) == ("from", "invalid_date")
+    client.force_login(w.clerk)
+    assert client.get("/api/v1/cases/export/", {"from": day, "to": day}).status_code == 403

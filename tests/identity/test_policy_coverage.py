@@ -71,6 +71,7 @@ EXPECTED: dict[str, tuple[bool, bool, set[str]]] = {
     "case.read": (False, True, {"window_clerk", "reviewer", "department_head", "supervisor", "hotline_operator"}),
     "case.apply": (False, True, set()),
     "case.intake": (False, False, {"window_clerk"}),
+    "case.export": (False, False, {"supervisor", "node_operator"}),
 }
 
 IN, OUT = "411500", "320500"

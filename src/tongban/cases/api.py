@@ -10,10 +10,11 @@ take the version the caller saw (body ``version`` or ``If-Match``) and answer 40
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import FileResponse
+from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers as drf_serializers
 from rest_framework import status, viewsets
@@ -22,8 +23,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tongban.cases import national_export, services
 from tongban.cases import serializers as s
-from tongban.cases import services
 from tongban.cases.choices import Status, WarningLevel
 from tongban.cases.models import Case, MaterialFile, Notice
 from tongban.catalog.services import get_region
@@ -267,6 +268,7 @@ class CaseViewSet(viewsets.GenericViewSet):
         "record_material": "case.read",
         "file": "case.read",
         "notice": "case.read",
+        "export": "case.export",
         **{name.replace("-", "_"): "case.read" for name in ACTIONS},
     }
 
@@ -436,6 +438,32 @@ class CaseViewSet(viewsets.GenericViewSet):
 
         return idempotency.run(request, run)
 
+    @extend_schema(
+        summary="Cases that arrived in a date range, in the national exchange shape (JSON lines; numbers masked)",
+        parameters=[
+            OpenApiParameter("from", str, required=True, description="first arrival day, YYYY-MM-DD"),
+            OpenApiParameter(
+                "to", str, required=True, description="last arrival day, YYYY-MM-DD (at most 366 days on)"
+            ),
+            ROLE_HEADER,
+        ],
+        responses={(200, "application/x-ndjson"): bytes},
+    )
+    @action(detail=False, methods=["get"], url_path="export", url_name="export", pagination_class=None)
+    def export(self, request: Request) -> StreamingHttpResponse:
+        p = request.query_params
+        first, last = _day(p, "from"), _day(p, "to")
+        if last < first:
+            raise DomainError.single("to", "before_from", "结束日期早于开始日期", "'to' is before 'from'")
+        if (last - first).days > 366:
+            raise DomainError.single("to", "range_too_long", "一次最多导出一年", "export at most a year at a time")
+        cases = visible(actor_for(request), "case.export", Case.objects.all())
+        response = StreamingHttpResponse(
+            national_export.lines(first, last, queryset=cases), content_type="application/x-ndjson"
+        )
+        response["Content-Disposition"] = f'attachment; filename="cases-{first}-{last}.jsonl"'
+        return response
+
     @extend_schema(summary="Download a material file", responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"], url_path=r"files/(?P<file_id>\d+)", url_name="file")
     def file(self, request: Request, number: str, file_id: str) -> FileResponse:
@@ -462,6 +490,16 @@ class CaseViewSet(viewsets.GenericViewSet):
                 "the notice is still being rendered; try again soon",
             )
         return FileResponse(found.file.open("rb"), content_type="application/pdf", filename=f"{found.number}.pdf")
+
+
+def _day(data: Any, name: str) -> date:
+    raw = _str(data, name).strip()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise DomainError.single(
+            name, "invalid_date", f"日期“{raw}”格式应为 YYYY-MM-DD", f"date '{raw}' must be written YYYY-MM-DD"
+        ) from exc
 
 
 def _implementation_ref(data: Any) -> Any:
