@@ -32,7 +32,7 @@ def _actor(username: str, role: str | None = None) -> Actor:
 
 
 _SAMPLES = {
-    "id_number": "110101199003070014",
+    "id_number": "110101199003070011",
     "phone": "13800000000",
     "uscc": "91411500MA9ABCDE0X",
     "partners": 2,
