@@ -2,22 +2,27 @@
 
     python bench/case_throughput.py                       # SQLite (WAL) in a temporary folder
     python bench/case_throughput.py --db postgres         # a throwaway PostgreSQL cluster, plus pgbench
-    python bench/case_throughput.py --clients 8 16 --workers 4 --runs 3 --cases 240
+    python bench/case_throughput.py --clients 8 16 --workers 4 --runs 3 --cases 96 --profile 200
 
-Builds one small world per client (a department in one of 信阳's counties, its published item, a window
-clerk, a reviewer and a department head scoped to that department, and an online applicant), with an
-API bearer token per login (``cases:read cases:write``), then creates the online drafts with their
-materials uploaded through the commands, outside the timed part. Serves tongban with gunicorn (N sync
-workers) on 127.0.0.1 and, from Python threads with one HTTP connection each, drives every case through
-the six transitions submit → accept → review → approve → issue → deliver with
-``POST /api/v1/cases/{number}/{action}/``, ``Authorization: Bearer …``, ``X-Tongban-Role`` and the
-version last seen. The figure counts these six transitions only (create and upload are not timed).
-No worker runs: the two notices per case (受理, 办结) are queued, not rendered.
+Builds one small world per client (a department in one of 信阳's counties, its published item, a
+window clerk, a reviewer and a department head scoped to that department, and an online applicant), with
+an API bearer token per login (``cases:read cases:write``), and creates the online drafts with their
+materials uploaded through the commands, outside the timed part. Prints, per transition through Django's
+test client in process, the SQL statements and CPU milliseconds (an upper bound: cores × 1000 / CPU ms).
+
+Serves tongban with gunicorn (N sync workers) on 127.0.0.1; GET /healthz through the same server and
+client shows what the HTTP path alone manages at that moment (the machine is shared). Then, from Python
+threads with one HTTP connection each, drives every case through the six transitions submit → accept →
+review → approve → issue → deliver with ``POST /api/v1/cases/{number}/{action}/``, ``Authorization:
+Bearer …``, ``X-Tongban-Role`` and the version last seen. The figure counts these six transitions only
+(create and upload are not timed). No worker runs: the two notices per case (受理, 办结) are queued, not
+rendered.
 
 Then, on the same database: the raw database doing the same writes (the rows the app wrote, copied,
 in one transaction per transition, with the same row locks and counters, no HTTP and no Django request
 handling), and on PostgreSQL ``pgbench`` (TPC-B-like, scale 10, 8 clients) on the same cluster.
-Prints the figures and the medians of the runs; asserts nothing.
+``--profile N`` adds a cProfile of N accept calls in process. Prints the figures and the medians of
+the runs; asserts nothing.
 """
 
 from __future__ import annotations
