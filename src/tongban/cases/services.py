@@ -570,13 +570,14 @@ def _recompute_deadlines(case: Case, now: datetime | None = None) -> None:
             (guide.promised_limit, guide.promised_unit),
         )
     )
-    case.warning = _warning(case, now)
+    case.warning = _warning(case, now, intervals)
 
 
-def _warning(case: Case, now: datetime) -> str:
+def _warning(case: Case, now: datetime, intervals: list[clock.Interval] | None = None) -> str:
     if case.promised_deadline is None or case.status not in (Status.IN_REVIEW, Status.PENDING, Status.APPROVED):
         return WarningLevel.NONE
-    intervals = [clock.Interval(s.started_at, s.ended_at) for s in case.suspensions.all()]
+    if intervals is None:
+        intervals = [clock.Interval(s.started_at, s.ended_at) for s in case.suspensions.all()]
     return clock.progress(case.accepted_at, case.promised_deadline, suspended=intervals, now=now).level
 
 
