@@ -72,6 +72,11 @@ EXPECTED: dict[str, tuple[bool, bool, set[str]]] = {
     "case.apply": (False, True, set()),
     "case.intake": (False, False, {"window_clerk"}),
     "case.export": (False, False, {"supervisor", "node_operator"}),
+    "case.verify": (False, False, {"reviewer", "department_head"}),
+    "case.revoke": (False, False, {"department_head"}),
+    "credit.read": (False, True, {"window_clerk", "reviewer", "department_head", "supervisor", "hotline_operator"}),
+    "credit.record": (False, False, {"supervisor"}),
+    "credit.import": (False, False, {"supervisor", "node_operator"}),
 }
 
 IN, OUT = "411500", "320500"

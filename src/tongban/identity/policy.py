@@ -169,7 +169,25 @@ RULES: dict[str, Rule] = {
             roles=frozenset({R.SUPERVISOR, R.NODE_OPERATOR}),
             reading=True,
         ),
+        Rule(
+            "case.verify",
+            Text("事后核查告知承诺", "verify commitments afterwards (事后核查)"),
+            roles=frozenset({R.REVIEWER, R.DEPARTMENT_HEAD}),
+        ),
+        Rule("case.revoke", Text("撤销决定", "revoke decisions"), roles=frozenset({R.DEPARTMENT_HEAD})),
         Rule("case.system", Text("系统规则自动执行", "apply automatic rules"), superuser=False),
+        # The credit record (信用记录) of persons and organisations; placed by the region that recorded it.
+        Rule("credit.read", Text("查阅信用记录", "read credit records"), roles=_READERS, own="own", reading=True),
+        Rule(
+            "credit.record",
+            Text("登记信用记录或信用修复", "record credit entries and repairs"),
+            roles=frozenset({R.SUPERVISOR}),
+        ),
+        Rule(
+            "credit.import",
+            Text("导入外部信用名单", "import credit lists of other bodies"),
+            roles=frozenset({R.SUPERVISOR, R.NODE_OPERATOR}),
+        ),
         Rule(
             "identity.access_log.read",
             Text("查阅个人信息查阅记录", "read the personal data access log"),
@@ -228,6 +246,8 @@ _PLACES: dict[str, Callable[[Any], Any]] = {
     "identity.staffassignment": lambda o: Place(o.region_id, o.department_id),
     "identity.personaldataaccess": lambda o: Place(o.region_id),
     "cases.case": lambda o: Place(o.region_id, o.department_id),
+    "cases.verification": lambda o: Place(o.case.region_id, o.case.department_id),
+    "credit.creditentry": lambda o: Place(o.region_id),
 }
 
 # The same places as query lookups, for lists: (path to the region code, path to the department id).
@@ -244,6 +264,8 @@ _LOOKUPS: dict[str, tuple[str | None, str | None]] = {
     "identity.staffassignment": ("region__code", "department_id"),
     "identity.personaldataaccess": ("region__code", None),
     "cases.case": ("region__code", "department_id"),
+    "cases.verification": ("case__region__code", "case__department_id"),
+    "credit.creditentry": ("region__code", None),
 }
 
 
@@ -345,6 +367,12 @@ def _own_q(actor: Actor, model: Any, relation: str) -> Q | None:
         return principal if relation == "principal" else principal | Q(agent_id=pid)
     if label == "identity.personaldataaccess":
         return Q(person_id=pid)
+    if label == "credit.creditentry":
+        from tongban.identity.models import Authorisation, Organisation
+
+        authorised = Authorisation.objects.filter(_in_force_today(), agent_id=pid).values("principal_organisation")
+        orgs = Organisation.objects.filter(Q(legal_representative_id=pid) | Q(pk__in=authorised)).values("uscc")
+        return Q(subject_code=person.id_number) | Q(subject_code__in=orgs)
     return None
 
 
