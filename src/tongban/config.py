@@ -47,6 +47,14 @@ SETTINGS: tuple[Setting, ...] = (
     # case handling (tongban.cases, tongban.workdays)
     Setting("TONGBAN_WARNING_DAYS", "2", "A case turns yellow when this many working days or fewer remain."),
     Setting("TONGBAN_WORKER_INTERVAL", "60", "Seconds between the worker's rounds of deadline colours and art. 32."),
+    # credit-backed handling: 告知承诺 and 容缺受理 (STANDARDS §6; each guide may set its own)
+    Setting("TONGBAN_VERIFICATION_DAYS", "60", "Days after acceptance by which a commitment is verified (事后核查)."),
+    Setting("TONGBAN_TOLERANCE_DAYS", "20", "Working days at most to supply a material accepted as missing (容缺)."),
+    Setting(
+        "TONGBAN_TOLERANCE_MARGIN_DAYS",
+        "2",
+        "Working days between the supply deadline of a 容缺 material and the promised deadline, at least.",
+    ),
     # identity: login, lockout, sessions, OAuth2 / OIDC (tongban.identity.auth; see docs/sso.md)
     Setting("TONGBAN_SESSION_HOURS", "8", "A login lasts this many hours at most, and ends when the browser closes."),
     Setting("TONGBAN_LOGIN_MAX_FAILURES", "5", "Failed logins for one username within 15 minutes before it is locked."),

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "tongban.catalog",
     "tongban.workdays",
     "tongban.cases",
+    "tongban.credit",
     "tongban.web",
     "django_tasks",
     "django_tasks_db",

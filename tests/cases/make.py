@@ -44,9 +44,11 @@ class World:
         return actor_for_user(getattr(self, who))
 
 
-def world(region: str = "411500", **guide: Any) -> World:
+def world(region: str = "411500", materials: list[dict[str, Any]] | None = None, **guide: Any) -> World:
     dept = f.department(region)
-    impl = f.implementation(dept=dept, region_code=region, guide_data=f.guide(**guide) if guide else None)
+    impl = f.implementation(
+        dept=dept, region_code=region, guide_data=f.guide(**guide) if guide else None, material_list=materials
+    )
     return World(
         department=dept,
         implementation=impl,
@@ -77,5 +79,55 @@ def online(w: World, *, submit: bool = True) -> Case:
 def accepted(w: World) -> Case:
     case = online(w)
     services.accept(w.actor("clerk"), case)
+    case.refresh_from_db()
+    return case
+
+
+# --- credit-backed handling (告知承诺, 容缺受理) -------------------------------------------------------
+
+CONDITION = "已达到法定退休年龄并办理退休手续"
+COMMITMENT_TEXT = "申请人承诺所告知的条件均已具备；承诺不实的，依法撤销决定并记入信用记录。"
+REPLACEABLE = "退休证明"  # a commitment may replace it
+TOLERATED = "银行卡复印件"  # may be supplied later (容缺)
+
+
+def credit_world(region: str = "411500", promised_limit: int = 10, **guide: Any) -> World:
+    """A world whose guide offers 告知承诺 (a condition and a material) and 容缺 (one material)."""
+    return world(
+        region,
+        materials=[
+            {"name": "居民身份证", "form": "original", "paper_copies": 1, "main": True},
+            {"name": REPLACEABLE, "form": "original", "paper_copies": 1, "commitment_allowed": True},
+            {"name": TOLERATED, "form": "copy", "paper_copies": 1, "necessity": "tolerated"},
+        ],
+        commitment_allowed=True,
+        commitment_text=COMMITMENT_TEXT,
+        commitment_conditions=[CONDITION],
+        promised_limit=promised_limit,
+        **guide,
+    )
+
+
+def material_id(case: Case, name: str) -> int:
+    return case.materials.get(name=name).pk
+
+
+def online_with(w: World, kind: str, *, submit: bool = True) -> Case:
+    """An online application that signs a commitment (``commitment``) or a promise to supply (``tolerance``)."""
+    case = services.create_draft(w.actor("applicant"), implementation=w.implementation)
+    skipped = REPLACEABLE if kind == "commitment" else TOLERATED
+    for material in case.materials.exclude(name=skipped):
+        services.attach_file(w.actor("applicant"), case, material_id=material.pk, upload=io.BytesIO(PDF), name="m.pdf")
+    extra = {"conditions": [CONDITION]} if kind == "commitment" else {}
+    services.commit(
+        w.actor("applicant"),
+        case,
+        kind=kind,
+        materials=[material_id(case, skipped)],
+        signed_how="online",
+        **extra,
+    )
+    if submit:
+        services.submit(w.actor("applicant"), case)
     case.refresh_from_db()
     return case

@@ -44,6 +44,8 @@ WHO_DOES = {  # the World login that takes each rule's actions in these tests
     "case.deliver": "clerk",
     "case.supervise": "supervisor",
     "case.answer": "clerk",
+    "case.verify": "reviewer",
+    "case.revoke": "head",
 }
 ROLE_OF = {"clerk": "window_clerk", "reviewer": "reviewer", "head": "department_head", "supervisor": "supervisor"}
 
@@ -79,6 +81,22 @@ def command(w: m.World, who: str | Actor, action: str, case: Case) -> Callable[[
         "deliver": lambda: services.deliver(a, case, method="online"),
         "supervise": lambda: services.supervise(a, case, message="请加快办理"),
         "answer-supervision": lambda: services.answer_supervision(a, case, order=open_order(), answer="已加快办理"),
+        "commit": lambda: services.commit(
+            a,
+            case,
+            kind="commitment",
+            conditions=[m.CONDITION],
+            **(
+                {"signed_how": "online"}
+                if case.status == S.DRAFT
+                else {"signed_how": "paper", "upload": io.BytesIO(m.PDF), "file_name": "承诺书.pdf"}
+            ),
+        ),
+        "supply": lambda: services.supply(
+            a, case, material_id=m.material_id(case, m.TOLERATED), upload=io.BytesIO(m.PDF), file_name="补交.pdf"
+        ),
+        "verify": lambda: services.verify(a, case, method="documents", outcome="true", finding="核查属实"),
+        "revoke": lambda: services.revoke(a, case, reasons="承诺不实", basis="行政许可法第六十九条"),
     }
     return calls[action]
 
@@ -89,11 +107,19 @@ def do(w: m.World, who: str, action: str, case: Case) -> Case:
     return case
 
 
-def drive(w: m.World, status: str, *, order: bool = False, last_step: bool = False) -> Case:
-    """A case of ``w`` in ``status``; ``order``: with an open supervision order; ``last_step``: at the decision."""
+def drive(
+    w: m.World, status: str, *, order: bool = False, last_step: bool = False, signed: str | None = None
+) -> Case:
+    """A case of ``w`` in ``status``; ``order``: with an open supervision order; ``last_step``: at the decision;
+    ``signed``: applied with a commitment (``commitment``), a promise to supply (``tolerance``), or a
+    commitment that post-verification found false (``false``; needs a credit world)."""
+    if status == S.REVOKED:  # an order issued before the revocation stays to be answered
+        case = drive(w, S.ISSUED, order=order, signed="false")
+        do(w, "head", "revoke", case)
+        return case
     if status == S.DRAFT:
         return m.online(w, submit=False)
-    case = m.online(w)
+    case = m.online_with(w, "commitment" if signed == "false" else signed) if signed else m.online(w)
     if order and status in (S.PENDING, S.CORRECTION, S.REFUSED, S.WITHDRAWN):
         do(w, "supervisor", "supervise", case)
     steps = {
@@ -120,8 +146,16 @@ def drive(w: m.World, status: str, *, order: bool = False, last_step: bool = Fal
     }
     for action in after_accept[status]:
         do(w, WHO_DOES[rule_of(action, case.status)], action, case)
+    if signed == "false":
+        services.verify(w.actor("reviewer"), case, method="on_site", outcome="false", finding="现场核查发现承诺不实")
+        case.refresh_from_db()
     assert case.status == status
     return case
+
+
+# Rows whose guard needs an application signed on a commitment, and which one.
+SIGNED_FOR = {"materials_owed": "tolerance", "verification_open": "commitment", "commitment_false": "false"}
+CREDIT_GUARDS = {"commitment_offered", "supply_overdue", *SIGNED_FOR}
 
 
 def rule_of(action: str, status: str) -> str:
@@ -145,15 +179,26 @@ def _row_id(row: lifecycle.Transition) -> str:
 
 
 @pytest.mark.parametrize("row", lifecycle.TRANSITIONS, ids=_row_id)
-def test_every_row_runs_for_its_rule_and_is_refused_without_it(row: lifecycle.Transition):
-    w = m.world(case_type="immediate") if row.guard == "immediate" else m.world()
+def test_every_row_runs_for_its_rule_and_is_refused_without_it(row: lifecycle.Transition, clock):
+    if row.guard == "immediate":
+        w = m.world(case_type="immediate")
+    elif row.guard in CREDIT_GUARDS or S.REVOKED in (row.source, row.target):
+        w = m.credit_world()
+    else:
+        w = m.world()
     if row.source == lifecycle.NEW:
         _new_row(w, row)
         return
     if row.who == "case.system":
-        _system_row(w, row)
+        _system_row(w, row, clock)
         return
-    case = drive(w, row.source, order=row.action == "answer-supervision", last_step=row.guard == "last_step")
+    case = drive(
+        w,
+        row.source,
+        order=row.action == "answer-supervision",
+        last_step=row.guard == "last_step",
+        signed=SIGNED_FOR.get(row.guard or ""),
+    )
     assert row.applies(case)
     if row.action == "correct":  # the applicant supplies what the notice listed
         m.attach_all(w, case)
@@ -191,14 +236,18 @@ def _new_row(w: m.World, row: lifecycle.Transition) -> None:
     assert list(case.events.values_list("action", "status_before", "status_after")) == [(row.action, "", row.target)]
 
 
-def _system_row(w: m.World, row: lifecycle.Transition) -> None:
-    case = drive(w, row.source)
+def _system_row(w: m.World, row: lifecycle.Transition, clock) -> None:  # type: ignore[no-untyped-def]
+    case = drive(w, row.source, signed="tolerance" if row.action == "lapse" else None)
     root = im.user("root", is_superuser=True)
     for account in (w.clerk, w.reviewer, w.head, w.supervisor, w.applicant, root):
         assert not may(actor_for_user(account), row.who, case), f"{account} must not hold {row.who}"
         assert row.action not in services.allowed_actions(actor_for_user(account), case)
-    later = case.arrived_at + timedelta(days=30)
-    assert services.apply_article_32(now=later) == 1
+    if row.action == "lapse":
+        clock.set(case.materials.get(name=m.TOLERATED).supply_by + timedelta(minutes=1))
+        assert services.lapse_overdue() == 1
+    else:
+        later = case.arrived_at + timedelta(days=30)
+        assert services.apply_article_32(now=later) == 1
     case.refresh_from_db()
     assert case.status == row.target
     last = case.events.order_by("-seq").first()

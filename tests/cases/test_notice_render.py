@@ -79,11 +79,52 @@ KIND_CONTENT = {
     "decision": lambda c: ["本机关决定准予办理", "办理结果：" + c["result_name"], "送达方式：" + c["delivery"]],
     "tolerance": lambda c: [
         *(item["name"] for item in c["items"]),
+        *(item["requirement"] for item in c["items"]),
         "本机关决定予以容缺受理",
+        "受理日期：2026年11月22日",
         "请于2026年12月6日前补齐下列容缺材料",
         c["consequence"],
+        c["note"],
     ],
-    "commitment": lambda c: [*c["conditions"], c["liability"], "申请人（签字或盖章）：" + c["signer_name"]],
+    "commitment": lambda c: [
+        *c["conditions"],
+        "以承诺代替提交的材料",
+        *(m["name"] for m in c["materials"]),
+        c["liability"],
+        "申请人（签字或盖章）：" + c["signer_name"],
+        "日期：2026年11月22日",  # signed_on, instead of the blank date to fill in by hand
+    ],
+    "lapse": lambda c: [
+        *(item["name"] for item in c["items"]),
+        *(item["problem"] for item in c["items"]),
+        "本机关于2026年11月22日依照容缺受理的有关规定予以容缺受理",
+        "书面承诺于2026年12月6日前补齐下列容缺材料",
+        "本机关决定终止办理该申请",
+        c["reasons"],
+        "依据：" + c["basis"],
+        "记入信用记录",
+        "可以重新提出申请",
+        "自收到本通知书之日起六十日内依法申请行政复议",
+        "六个月内依法向人民法院提起行政诉讼",
+    ],
+    "revocation": lambda c: [
+        "于2026年11月25日作出准予办理的决定",
+        *c["conditions"],
+        "事后核查",
+        c["finding"],
+        "本机关决定撤销2026年11月25日作出的准予办理决定及住房公积金提取到账通知（编号：XYGJJ-TQ-2026-004512）",
+        c["reasons"],
+        "依据：" + c["basis"].splitlines()[0],
+        c["basis"].splitlines()[1],
+        "记入信用记录",
+        "信用修复前",
+        "不再适用告知承诺制",
+        c["note"],
+        # A 决定书 is what the applicant received, so the time limits run from receiving it.
+        "自收到本决定书之日起六十日内依法申请行政复议",
+        "六个月内依法向人民法院提起行政诉讼",
+        "特此决定",
+    ],
 }
 
 
@@ -103,7 +144,7 @@ def test_pdf_says_what_the_notice_is_and_to_whom(kind):
         context["case_number"],
         f"{context['applicant_name']}（证件号码：{context['applicant_id_masked']}）：",
         context["organ"],
-        "2026年11月22日",  # issued_on, in the Chinese form
+        cn_date(context["issued_on"]),
         "扫码核验文书真伪",
         context["verify_url"],
         "样章—电子印章待启用",
@@ -111,7 +152,7 @@ def test_pdf_says_what_the_notice_is_and_to_whom(kind):
     ]:
         assert squash(expected) in text, (kind, expected)
     # Dates never show in ISO form on paper.
-    assert "2026-11-22" not in text
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text), kind
 
 
 def test_denial_gives_reasons_and_the_right_to_appeal():
@@ -120,6 +161,60 @@ def test_denial_gives_reasons_and_the_right_to_appeal():
     assert "准予办理" not in text
     assert "申请人提供的退休证明与社保部门记录不一致。" in text
     assert "六十日内依法申请行政复议" in text and "六个月内依法向人民法院提起行政诉讼" in text
+
+
+@pytest.mark.parametrize(("kind", "key"), [(kind, key) for kind in KINDS for key in KINDS[kind].required])
+def test_every_required_value_is_named_when_missing(kind, key):
+    context = sample_context(kind)
+    del context[key]
+    with pytest.raises(ValueError, match=rf"{kind} notice context lacks {key}\b"):
+        render_html(kind, context)
+    with pytest.raises(ValueError, match=rf"lacks {key}\b"):
+        render_html(kind, sample_context(kind) | {key: ""})
+
+
+def test_the_new_kinds_require_what_their_wording_needs():
+    assert KINDS["lapse"].required == ("items", "deadline", "reasons")
+    assert KINDS["revocation"].required == ("decided_on", "finding", "reasons", "basis")
+
+
+def test_a_commitment_may_replace_materials_without_conditions():
+    context = sample_context("commitment") | {"conditions": []}
+    html = render_html("commitment", context)
+    assert "以承诺代替提交的材料" in html and "退休证或者退休审批表" in html
+    assert "应当具备的条件告知如下" not in html and "上述条件" not in html
+    assert "承诺已经符合办理该事项的条件" in html
+
+
+def test_a_commitment_without_materials_or_signing_date_leaves_them_out():
+    context = sample_context("commitment")
+    del context["materials"], context["signed_on"]
+    html = render_html("commitment", context)
+    assert "以承诺代替提交的材料" not in html
+    assert "日期：　　　　年　　月　　日" in html  # to be filled in by hand
+
+
+def test_a_commitment_to_nothing_is_refused():
+    with pytest.raises(ValueError, match="commitment notice context lacks conditions or materials"):
+        render_html("commitment", sample_context("commitment") | {"conditions": [], "materials": []})
+
+
+def test_a_revocation_without_result_name_or_number_revokes_the_decision():
+    context = sample_context("revocation") | {"result_name": "", "result_number": ""}
+    del context["accepted_on"], context["conditions"]
+    html = squash(render_html("revocation", context))
+    assert "根据你（单位）作出的书面承诺，于2026年11月25日作出准予办理的决定。" in html
+    assert "本机关决定撤销2026年11月25日作出的准予办理决定，理由如下：" in html
+    assert "办理结果" not in html and "编号：XYGJJ" not in html
+    assert "书面承诺符合下列条件" not in html
+
+
+def test_a_lapse_without_acceptance_date_still_reads():
+    context = sample_context("lapse")
+    del context["accepted_on"], context["basis"]
+    html = squash(render_html("lapse", context))
+    assert "本机关已依照容缺受理的有关规定予以容缺受理" in html
+    assert "依据：" not in html
 
 
 def test_a_remedy_text_from_the_context_replaces_the_standard_one():
@@ -233,6 +328,12 @@ def test_unknown_kind_is_a_programming_error():
         ("acceptance", {"promised_deadline": "2026/12/04"}, "promised_deadline must be an ISO date"),
         ("acceptance", {"materials": ["居民身份证"]}, "materials must be a list of objects, each with a name"),
         ("commitment", {"conditions": "已退休"}, "conditions must be a list of texts"),
+        ("commitment", {"materials": [{"form": "原件"}]}, "materials must be a list of objects, each with a name"),
+        ("commitment", {"signed_on": "2026年11月22日"}, "signed_on must be an ISO date"),
+        ("lapse", {"items": [{"name": ""}]}, "items must be a list of objects, each with a name"),
+        ("lapse", {"deadline": "12/06/2026"}, "deadline must be an ISO date"),
+        ("revocation", {"decided_on": "2026-13-01"}, "decided_on must be an ISO date"),
+        ("revocation", {"conditions": [1, 2]}, "conditions must be a list of texts"),
     ],
 )
 def test_a_malformed_context_is_refused_before_rendering(kind, change, message):

@@ -25,7 +25,7 @@ from rest_framework.response import Response
 
 from tongban.cases import national_export, services
 from tongban.cases import serializers as s
-from tongban.cases.choices import Status, WarningLevel
+from tongban.cases.choices import CLOSED, Status, WarningLevel
 from tongban.cases.models import Case, MaterialFile, Notice
 from tongban.catalog.services import get_region
 from tongban.core import idempotency
@@ -89,6 +89,14 @@ def _record(model: type, data: Any, name: str) -> Any:
 def _str(data: Any, name: str) -> str:
     value = data.get(name) if hasattr(data, "get") else None
     return "" if value is None else str(value)
+
+
+def _list(data: Any, name: str) -> Any:
+    """A list from JSON, or the repeated fields of a form (``materials=3&materials=4``)."""
+    if hasattr(data, "getlist") and not isinstance(data, dict):
+        values = data.getlist(name)
+        return values[0] if len(values) == 1 and isinstance(values[0], list) else values
+    return data.get(name) if hasattr(data, "get") else None
 
 
 def _body(data: Any) -> dict[str, Any]:
@@ -187,6 +195,46 @@ ACTIONS: dict[str, tuple[type[drf_serializers.Serializer], str, Call]] = {
             version=v,
         ),
     ),
+    "commit": (
+        s.CommitSerializer,
+        "Sign a commitment (告知承诺) or a promise to supply missing materials (容缺)",
+        lambda a, c, d, v: services.commit(
+            a,
+            c,
+            kind=_str(d, "kind"),
+            materials=_list(d, "materials"),
+            conditions=_list(d, "conditions"),
+            signed_how=_str(d, "signed_how"),
+            signer_name=_str(d, "signer_name"),
+            upload=d.get("file") or None,
+            version=v,
+        ),
+    ),
+    "supply": (
+        s.SupplySerializer,
+        "Supply a material accepted as missing (补齐容缺材料)",
+        lambda a, c, d, v: services.supply(
+            a,
+            c,
+            material_id=_int(d, "material", True),
+            evidence=_str(d, "evidence"),
+            note=_str(d, "note"),
+            upload=d.get("file") or None,
+            version=v,
+        ),
+    ),
+    "verify": (
+        s.VerifySerializer,
+        "Record the post-verification of a commitment (事后核查)",
+        lambda a, c, d, v: services.verify(
+            a, c, method=_str(d, "method"), outcome=_str(d, "outcome"), finding=_str(d, "finding"), version=v
+        ),
+    ),
+    "revoke": (
+        s.ReasonsSerializer,
+        "Revoke an approval granted on a false commitment (撤销)",
+        lambda a, c, d, v: services.revoke(a, c, reasons=_str(d, "reasons"), basis=_str(d, "basis"), version=v),
+    ),
     "supervise": (
         s.SuperviseSerializer,
         "Issue a supervision order (督办)",
@@ -237,9 +285,10 @@ def _action_handler(name: str) -> Callable[..., Response]:
 
     handler.__name__ = name.replace("-", "_")
     handler.__doc__ = summary
+    takes_files = any(isinstance(f, drf_serializers.FileField) for f in serializer().fields.values())
     decorated = extend_schema(
         summary=summary,
-        request=serializer,
+        request={"application/json": serializer, "multipart/form-data": serializer} if takes_files else serializer,
         responses={200: s.CaseStateSerializer},
         parameters=[ROLE_HEADER, IDEMPOTENCY_HEADER, IF_MATCH],
     )(handler)
@@ -322,7 +371,7 @@ class CaseViewSet(viewsets.GenericViewSet):
         if p.get("number"):
             qs = qs.filter(number__startswith=p["number"].strip())
         if p.get("open") in ("1", "true", "yes"):
-            qs = qs.exclude(status__in=[Status.COMPLETED, Status.REFUSED, Status.WITHDRAWN, Status.TERMINATED])
+            qs = qs.exclude(status__in=CLOSED)
         return qs
 
     def list(self, request: Request) -> Response:

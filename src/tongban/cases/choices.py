@@ -21,10 +21,11 @@ class Status(models.TextChoices):
     REFUSED = "refused", _("acceptance refused")
     WITHDRAWN = "withdrawn", _("withdrawn")
     TERMINATED = "terminated", _("terminated")
+    REVOKED = "revoked", _("decision revoked")
 
 
 # Statuses in which the case is finished: nothing but reading and evaluation happens any more.
-CLOSED = frozenset({Status.COMPLETED, Status.REFUSED, Status.WITHDRAWN, Status.TERMINATED})
+CLOSED = frozenset({Status.COMPLETED, Status.REFUSED, Status.WITHDRAWN, Status.TERMINATED, Status.REVOKED})
 # Statuses in which the legal clock runs (or is paused by a special procedure).
 CLOCK_RUNNING = frozenset({Status.IN_REVIEW, Status.SUSPENDED})
 
@@ -40,6 +41,12 @@ class MaterialState(models.TextChoices):
     MISSING = "missing", _("missing")
     PROVIDED = "provided", _("provided")
     REJECTED = "rejected", _("needs correction")
+    COMMITTED = "committed", _("replaced by a commitment (告知承诺)")
+    TOLERATED = "tolerated", _("accepted as missing, to be supplied (容缺)")
+
+
+# Material states that let a case be accepted: given, or covered by a signed commitment.
+MATERIAL_COVERED = frozenset({MaterialState.PROVIDED, MaterialState.COMMITTED, MaterialState.TOLERATED})
 
 
 class MaterialEvidence(models.TextChoices):
@@ -93,6 +100,10 @@ class NoticeKind(models.TextChoices):
     REFUSAL = "refusal", _("refusal of acceptance (不予受理通知书)")
     CORRECTION = "correction", _("correction notice (补正材料通知书)")
     DECISION = "decision", _("completion notice (办结通知书)")
+    TOLERANCE = "tolerance", _("notice of tolerated materials (容缺受理告知书)")
+    COMMITMENT = "commitment", _("commitment (告知承诺书)")
+    LAPSE = "lapse", _("termination for materials not supplied (终止办理通知书)")
+    REVOCATION = "revocation", _("revocation decision (撤销决定书)")
 
 
 class NoticeState(models.TextChoices):
@@ -104,3 +115,36 @@ class NoticeState(models.TextChoices):
 class OrderState(models.TextChoices):
     OPEN = "open", _("open")
     ANSWERED = "answered", _("answered")
+
+
+class CommitmentKind(models.TextChoices):
+    """What the applicant signs: a commitment instead of proof, or a promise to supply what is missing."""
+
+    COMMITMENT = "commitment", _("commitment instead of proof (告知承诺)")
+    TOLERANCE = "tolerance", _("promise to supply missing materials (容缺受理承诺)")
+
+
+class SignedHow(models.TextChoices):
+    ONLINE = "online", _("confirmed online after real-name login")
+    PAPER = "paper", _("signed on paper and scanned")
+
+
+class CommitmentState(models.TextChoices):
+    OPEN = "open", _("open")
+    KEPT = "kept", _("kept")
+    BROKEN = "broken", _("broken: not supplied in time")
+    FALSE = "false", _("found false")
+
+
+class VerificationMethod(models.TextChoices):
+    """事后核查方式."""
+
+    DATA_SHARING = "data_sharing", _("data-sharing check")
+    DOCUMENTS = "documents", _("document check")
+    ON_SITE = "on_site", _("on-site inspection")
+
+
+class VerificationState(models.TextChoices):
+    OPEN = "open", _("to be verified")
+    TRUE = "true", _("commitment true")
+    FALSE = "false", _("commitment false")

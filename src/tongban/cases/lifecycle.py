@@ -37,6 +37,21 @@ def _at_last_step(case: Case) -> bool:
     return case.current_step >= max(len(case.review_steps) - 1, 0)
 
 
+def _offers_commitment(case: Case) -> bool:
+    guide = case.guide_version
+    return guide.commitment_allowed or guide.materials.filter(necessity="tolerated").exists()
+
+
+def _owed(case: Case) -> bool:
+    return case.materials.filter(state="tolerated").exists()
+
+
+def _overdue(case: Case) -> bool:
+    from django.utils import timezone
+
+    return case.materials.filter(state="tolerated", supply_by__lt=timezone.now()).exists()
+
+
 GUARDS: dict[str, Guard] = {
     g.name: g
     for g in (
@@ -60,6 +75,39 @@ GUARDS: dict[str, Guard] = {
             Text("已到最后一个审查环节（审批）", "the case is at its last review step (the decision)"),
             _at_last_step,
         ),
+        Guard(
+            "commitment_offered",
+            Text(
+                "办事指南实行告知承诺或有可容缺的材料",
+                "the guide offers 告知承诺 or lets a material be accepted as missing (容缺)",
+            ),
+            _offers_commitment,
+        ),
+        Guard(
+            "materials_owed",
+            Text("有容缺受理、尚待补齐的材料", "a material accepted as missing (容缺) is still to be supplied"),
+            _owed,
+        ),
+        Guard(
+            "materials_in",
+            Text("容缺材料已全部补齐", "every material accepted as missing (容缺) has been supplied"),
+            lambda case: not _owed(case),
+        ),
+        Guard(
+            "supply_overdue",
+            Text("容缺材料已过补齐期限", "a material accepted as missing is past its supply deadline"),
+            _overdue,
+        ),
+        Guard(
+            "verification_open",
+            Text("有待完成的事后核查", "a post-verification (事后核查) of a commitment is open"),
+            lambda case: case.verifications.filter(state="open").exists(),
+        ),
+        Guard(
+            "commitment_false",
+            Text("事后核查认定承诺不实", "post-verification found the commitment false"),
+            lambda case: case.verifications.filter(state="false").exists(),
+        ),
     )
 }
 
@@ -79,6 +127,7 @@ class Transition:
 
 _OPEN_BEFORE_DECISION = (S.PENDING, S.CORRECTION, S.IN_REVIEW, S.SUSPENDED)
 _SUPERVISABLE = (S.PENDING, S.CORRECTION, S.IN_REVIEW, S.SUSPENDED, S.APPROVED, S.ISSUED)
+_ACCEPTED_OPEN = (S.IN_REVIEW, S.SUSPENDED, S.APPROVED)
 
 
 def _rows() -> list[Transition]:
@@ -128,6 +177,22 @@ def _rows() -> list[Transition]:
                 "no correction request within 5 working days: accepted as of arrival (art. 32)",
             ),
         ),
+        t(
+            S.DRAFT,
+            "commit",
+            S.DRAFT,
+            "case.apply",
+            Text("签署告知承诺书或容缺受理承诺书", "sign a commitment (告知承诺) or a promise to supply (容缺)"),
+            "commitment_offered",
+        ),
+        t(
+            S.PENDING,
+            "commit",
+            S.PENDING,
+            "case.intake",
+            Text("登记申请人签署的承诺书", "record the commitment the applicant signed"),
+            "commitment_offered",
+        ),
         t(S.CORRECTION, "correct", S.PENDING, "case.correct", Text("补正材料", "supply the corrected materials")),
         t(
             S.IN_REVIEW,
@@ -167,7 +232,7 @@ def _rows() -> list[Transition]:
             "case.extend",
             Text("负责人批准延期", "extend the limit (head's approval)"),
         ),
-        t(S.APPROVED, "issue", S.ISSUED, "case.issue", Text("制证出件", "produce the result")),
+        t(S.APPROVED, "issue", S.ISSUED, "case.issue", Text("制证出件", "produce the result"), "materials_in"),
         t(S.ISSUED, "deliver", S.COMPLETED, "case.deliver", Text("送达结果并办结", "deliver the result; completed")),
         t(
             S.DENIED,
@@ -185,10 +250,47 @@ def _rows() -> list[Transition]:
         t(s, "terminate", S.TERMINATED, "case.terminate", Text("终止办理", "terminate, with reasons"))
         for s in _OPEN_BEFORE_DECISION
     ]
+    rows += [
+        t(
+            s,
+            "supply",
+            s,
+            "case.correct",
+            Text("补齐容缺材料", "supply a material accepted as missing"),
+            "materials_owed",
+        )
+        for s in _ACCEPTED_OPEN
+    ]
+    rows += [
+        t(
+            s,
+            "lapse",
+            S.TERMINATED,
+            "case.system",
+            Text("容缺材料逾期未补齐，终止办理", "a material accepted as missing was not supplied in time: terminated"),
+            "supply_overdue",
+        )
+        for s in _ACCEPTED_OPEN
+    ]
+    rows += [
+        t(s, "verify", s, "case.verify", Text("记录事后核查结果", "record the post-verification"), "verification_open")
+        for s in (*_ACCEPTED_OPEN, S.DENIED, S.ISSUED, S.COMPLETED)
+    ]
+    rows += [
+        t(
+            s,
+            "revoke",
+            S.REVOKED,
+            "case.revoke",
+            Text("承诺不实，撤销准予决定", "revoke the approval: the commitment was false"),
+            "commitment_false",
+        )
+        for s in (S.APPROVED, S.ISSUED, S.COMPLETED)
+    ]
     rows += [t(s, "supervise", s, "case.supervise", Text("督办", "issue a supervision order")) for s in _SUPERVISABLE]
     rows += [
         t(s, "answer-supervision", s, "case.answer", Text("回复督办", "answer a supervision order"))
-        for s in (*_SUPERVISABLE, S.DENIED, S.COMPLETED, S.REFUSED, S.WITHDRAWN, S.TERMINATED)
+        for s in (*_SUPERVISABLE, S.DENIED, S.COMPLETED, S.REFUSED, S.WITHDRAWN, S.TERMINATED, S.REVOKED)
     ]
     return rows
 

@@ -139,6 +139,7 @@ class Case(models.Model):
     delivery = models.JSONField(_("delivery details"), default=dict, blank=True, editable=False)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, editable=False)
 
     class Meta:
         verbose_name = _("case")
@@ -191,6 +192,19 @@ class CaseMaterial(models.Model):
         blank=True,
         help_text=_("what is missing or wrong, from the last correction request"),
     )
+    commitment = models.ForeignKey(
+        "Commitment",
+        verbose_name=_("commitment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="materials",
+        help_text=_("the signed commitment that replaces it (告知承诺) or promises it later (容缺)"),
+    )
+    supply_by = models.DateTimeField(
+        _("supply by"), null=True, blank=True, help_text=_("for a material accepted as missing: when it is due")
+    )
+    supplied_at = models.DateTimeField(_("supplied at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("case material")
@@ -373,3 +387,62 @@ class SupervisionOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.issued_at:%Y-%m-%d}"
+
+
+class Commitment(models.Model):
+    """承诺书: what the applicant signed, either instead of proof (告知承诺) or to supply a missing
+    material by a deadline (容缺受理承诺). Kept as signed: its text is copied from the guide."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="commitments")
+    kind = models.CharField(_("kind"), max_length=12, choices=c.CommitmentKind.choices)
+    conditions = models.JSONField(_("conditions committed to"), default=list, blank=True)
+    text = models.TextField(_("text signed"))
+    signed_how = models.CharField(_("signed how"), max_length=8, choices=c.SignedHow.choices)
+    signer_name = models.CharField(_("signed by"), max_length=200)
+    file = models.FileField(_("signed copy"), upload_to="commitments/%Y/%m/", blank=True)
+    sm3 = models.CharField(_("SM3 of the signed copy"), max_length=64, blank=True)
+    signed_at = models.DateTimeField(_("signed at"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    supply_by = models.DateTimeField(_("supply by"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=8, choices=c.CommitmentState.choices, default=c.CommitmentState.OPEN
+    )
+
+    class Meta:
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
+        ordering = ["case", "signed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.signer_name}"
+
+
+class Verification(models.Model):
+    """事后核查: the check, after acceptance, that what was committed to is true."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="verifications")
+    commitment = models.OneToOneField(
+        Commitment, verbose_name=_("commitment"), on_delete=models.PROTECT, related_name="verification"
+    )
+    due_at = models.DateTimeField(_("due"), db_index=True)
+    state = models.CharField(
+        _("state"), max_length=8, choices=c.VerificationState.choices, default=c.VerificationState.OPEN
+    )
+    method = models.CharField(_("method"), max_length=16, choices=c.VerificationMethod.choices, blank=True)
+    finding = models.TextField(_("finding"), blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("checked by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    checked_at = models.DateTimeField(_("checked at"), null=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("post-verification")
+        verbose_name_plural = _("post-verifications")
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["state", "due_at"], name="verification_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.get_state_display()}"

@@ -60,6 +60,9 @@ def notice_context(case: Case, kind: str, number: str, token: str, extra: dict[s
         context.update(reasons=case.reasons, basis=case.basis)
     elif kind == "correction":
         context.update(items=extra.get("items", []), note=extra.get("note", ""))
+    elif kind in ("tolerance", "commitment", "lapse", "revocation"):
+        # The commands that create these notices know their content: commitments, deadlines, findings.
+        context.update({k: v for k, v in extra.items() if v not in (None, "")})
     elif kind == "decision":
         context.update(
             outcome=case.outcome,

@@ -13,7 +13,16 @@ from django.db.models import F
 
 from tongban.cases.models import Sequence
 
-NOTICE_MARKS = {"acceptance": "SL", "refusal": "BY", "correction": "BZ", "decision": "BJ"}
+NOTICE_MARKS = {
+    "acceptance": "SL",
+    "refusal": "BY",
+    "correction": "BZ",
+    "decision": "BJ",
+    "tolerance": "RQ",
+    "commitment": "CN",
+    "lapse": "ZZ",
+    "revocation": "CX",
+}
 
 
 def next_value(name: str) -> int:

@@ -9,17 +9,27 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tongban.cases.choices import CLOCK_RUNNING, DeliveryMethod, MaterialEvidence, SpecialProcedure
+from tongban.cases.choices import (
+    CLOCK_RUNNING,
+    CommitmentKind,
+    DeliveryMethod,
+    MaterialEvidence,
+    SignedHow,
+    SpecialProcedure,
+    VerificationMethod,
+)
 from tongban.cases.models import (
     Case,
     CaseEvent,
     CaseMaterial,
+    Commitment,
     Extension,
     MaterialFile,
     Notice,
     ReviewOpinion,
     SupervisionOrder,
     Suspension,
+    Verification,
 )
 from tongban.identity.masking import mask_id_number
 from tongban.workdays import clock
@@ -41,7 +51,43 @@ class CaseMaterialSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CaseMaterial
-        fields = ["id", "order", "name", "required", "state", "evidence", "note", "problem", "files"]
+        fields = [
+            "id",
+            "order",
+            "name",
+            "required",
+            "state",
+            "evidence",
+            "note",
+            "problem",
+            "commitment",
+            "supply_by",
+            "supplied_at",
+            "files",
+        ]
+
+
+class CommitmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Commitment
+        fields = [
+            "id",
+            "kind",
+            "conditions",
+            "text",
+            "signed_how",
+            "signer_name",
+            "sm3",
+            "signed_at",
+            "supply_by",
+            "state",
+        ]
+
+
+class VerificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Verification
+        fields = ["id", "commitment", "due_at", "state", "method", "finding", "checked_at"]
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -215,6 +261,12 @@ class CaseDetailSerializer(CaseStateSerializer):
     opinions = OpinionSerializer(many=True, read_only=True, help_text="the review steps' opinions, in order")
     notices = NoticeSerializer(many=True, read_only=True, help_text="notices (文书) given to the applicant")
     orders = OrderSerializer(many=True, read_only=True, help_text="supervision orders (督办)")
+    commitments = CommitmentSerializer(
+        many=True, read_only=True, help_text="signed commitments: 告知承诺, and promises to supply (容缺)"
+    )
+    verifications = VerificationSerializer(
+        many=True, read_only=True, help_text="post-verifications (事后核查) of commitments"
+    )
     events = EventSerializer(many=True, read_only=True, help_text="the hash-chained record, oldest first")
 
     class Meta(CaseStateSerializer.Meta):
@@ -247,7 +299,10 @@ class CaseDetailSerializer(CaseStateSerializer):
             "delivery",
             "delivered_at",
             "closed_at",
+            "revoked_at",
             "materials",
+            "commitments",
+            "verifications",
             "suspensions",
             "extensions",
             "opinions",
@@ -371,3 +426,43 @@ class SuperviseSerializer(serializers.Serializer):
 class AnswerSerializer(serializers.Serializer):
     order = serializers.IntegerField()
     answer = serializers.CharField()
+
+
+class CommitSerializer(VersionSerializer):
+    kind = serializers.ChoiceField(
+        choices=CommitmentKind.choices, help_text="commitment (告知承诺) or tolerance (容缺受理承诺)"
+    )
+    materials = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="ids of the case's materials the commitment replaces, or that will be supplied later",
+    )
+    conditions = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="conditions committed to, as the guide words them (告知承诺 only)",
+    )
+    signed_how = serializers.ChoiceField(
+        choices=SignedHow.choices, help_text="online (the applicant, in the draft) or paper (a scan is uploaded)"
+    )
+    signer_name = serializers.CharField(required=False, help_text="who signed on paper; default the applicant")
+    file = serializers.FileField(required=False, help_text="the signed commitment, scanned (PDF, JPG, PNG or OFD)")
+
+
+class SupplySerializer(VersionSerializer):
+    material = serializers.IntegerField(help_text="id of the material accepted as missing")
+    file = serializers.FileField(required=False, help_text="the material's file")
+    evidence = serializers.ChoiceField(
+        choices=MaterialEvidence.choices,
+        required=False,
+        help_text="without a file, at the window: original_seen or copy_scanned",
+    )
+    note = serializers.CharField(required=False, help_text="a note on the material")
+
+
+class VerifySerializer(VersionSerializer):
+    method = serializers.ChoiceField(choices=VerificationMethod.choices, help_text="how the commitment was checked")
+    outcome = serializers.ChoiceField(
+        choices=[("true", "true"), ("false", "false")], help_text="true: as committed; false: the commitment was false"
+    )
+    finding = serializers.CharField(help_text="what the check found")

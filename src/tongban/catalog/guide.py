@@ -34,6 +34,10 @@ GUIDE_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("review_steps", "审查环节", "review steps"),
     ("modes", "办理方式", "handling modes"),
     ("commitment_allowed", "可告知承诺", "commitment allowed"),
+    ("commitment_conditions", "可承诺的条件", "conditions a commitment may replace"),
+    ("commitment_text", "承诺内容及不实承诺责任", "commitment text"),
+    ("verification_days", "事后核查期限（日）", "post-verification period (days)"),
+    ("tolerance_days", "容缺补齐期限（工作日）", "supply period for tolerated materials (working days)"),
     ("scope", "通办范围", "scope"),
     ("online_depth", "网办深度", "online depth"),
     ("visits", "到现场次数", "visits needed"),
@@ -66,6 +70,8 @@ MATERIAL_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("paper_size", "纸张规格", "paper size"),
     ("form", "材料形式", "form"),
     ("necessity", "必要性", "necessity"),
+    ("main", "主要材料", "main review material"),
+    ("commitment_allowed", "可承诺免交", "replaceable by a commitment"),
     ("filling_notes", "填报须知", "filling notes"),
     ("acceptance_standard", "受理标准", "acceptance standard"),
     ("license_types", "可用电子证照", "licence types that satisfy it"),
@@ -88,8 +94,32 @@ _MATERIAL_CHOICES: dict[str, set[str]] = {
     "necessity": set(c.Necessity.values),
 }
 _BOOLS = {"commitment_allowed", "appointment", "logistics", "online_payment", "fee_required"}
-_INTS = {"statutory_limit", "promised_limit", "online_depth", "visits"}
-_LISTS = {"service_objects", "review_steps", "modes", "fees", "special_procedures", "joint_organs", "faq"}
+_INTS = {"statutory_limit", "promised_limit", "online_depth", "visits", "verification_days", "tolerance_days"}
+_LISTS = {
+    "service_objects",
+    "review_steps",
+    "modes",
+    "fees",
+    "special_procedures",
+    "joint_organs",
+    "faq",
+    "commitment_conditions",
+}
+_MATERIAL_BOOLS = {"main", "commitment_allowed"}
+# Upper bounds a person would recognise: two months is the usual verification window, and Shenzhen's
+# 容缺 rule allows at most 20 working days to supply (STANDARDS §6); allow some room above both.
+_MAXIMA = {"verification_days": 365, "tolerance_days": 60}
+
+# Fields added after guides were first published, with their defaults. The canonical content leaves
+# them out while they hold the default, so a guide that does not use them keeps the hash it was
+# published with.
+_ADDED_LATER = {
+    "commitment_conditions": [],
+    "commitment_text": "",
+    "verification_days": None,
+    "tolerance_days": None,
+}
+_MATERIAL_ADDED_LATER = {"main": False, "commitment_allowed": False}
 
 
 def _problem(field: str, code: str, zh: str, en: str) -> Problem:
@@ -154,6 +184,8 @@ def validate_guide(data: dict[str, Any], materials: list[dict[str, Any]]) -> lis
                         )
                     )
     problems += _check_limits(data)
+    problems += _check_maxima(data)
+    problems += _check_commitment(data, materials)
     problems += _check_form_schema(data.get("form_schema"))
     problems += _check_url(data.get("online_url"))
     problems += validate_materials(materials)
@@ -173,6 +205,67 @@ def _check_limits(data: dict[str, Any]) -> list[Problem]:
             )
         ]
     return []
+
+
+def _check_maxima(data: dict[str, Any]) -> list[Problem]:
+    problems = []
+    for field, top in _MAXIMA.items():
+        value = data.get(field)
+        if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= top:
+            problems.append(
+                _problem(
+                    field,
+                    "out_of_range",
+                    f"{LABELS[field].zh}应在1至{top}之间",
+                    f"{LABELS[field].en} must be between 1 and {top}",
+                )
+            )
+    return problems
+
+
+def _check_commitment(data: dict[str, Any], materials: list[dict[str, Any]]) -> list[Problem]:
+    """告知承诺 needs a text to sign and something to replace; without it nothing may be replaced."""
+    conditions = data.get("commitment_conditions") or []
+    replaceable = [m.get("name", "") for m in materials if m.get("commitment_allowed")]
+    problems = []
+    if isinstance(conditions, list) and any(not isinstance(x, str) or not x.strip() for x in conditions):
+        problems.append(
+            _problem(
+                "commitment_conditions",
+                "not_text",
+                "可承诺的条件应为非空文字",
+                "each condition a commitment may replace must be a non-empty text",
+            )
+        )
+    if data.get("commitment_allowed"):
+        if not (data.get("commitment_text") or "").strip():
+            problems.append(
+                _problem(
+                    "commitment_text",
+                    "required",
+                    "实行告知承诺的指南须写明承诺内容及不实承诺的责任",
+                    "a guide with commitment must state what is committed to and the liability for a false one",
+                )
+            )
+        if not conditions and not replaceable:
+            problems.append(
+                _problem(
+                    "commitment_allowed",
+                    "nothing_replaceable",
+                    "实行告知承诺的指南须列出可承诺的条件或可承诺免交的材料",
+                    "a guide with commitment must name the conditions or materials a commitment replaces",
+                )
+            )
+    elif conditions or replaceable:
+        problems.append(
+            _problem(
+                "commitment_allowed",
+                "commitment_not_allowed",
+                "未实行告知承诺的指南不能列出可承诺的条件或材料",
+                "a guide without commitment cannot name conditions or materials a commitment replaces",
+            )
+        )
+    return problems
 
 
 @functools.lru_cache(maxsize=1024)
@@ -275,6 +368,25 @@ def validate_materials(materials: list[dict[str, Any]]) -> list[Problem]:
                     "paper copies must be a whole number of 0 or more",
                 )
             )
+        for field in _MATERIAL_BOOLS & set(material):
+            if not isinstance(material[field], bool):
+                problems.append(
+                    _problem(
+                        f"{prefix}.{field}",
+                        "not_a_boolean",
+                        f"{MATERIAL_LABELS[field].zh}应为是或否",
+                        f"{MATERIAL_LABELS[field].en} must be true or false",
+                    )
+                )
+        if material.get("main") is True and material.get("necessity") == c.Necessity.TOLERATED:
+            problems.append(
+                _problem(
+                    f"{prefix}.necessity",
+                    "main_not_tolerable",
+                    f"主要材料“{name}”不能容缺受理",
+                    f"'{name}' is a main review material and cannot be accepted as missing (容缺)",
+                )
+            )
         if not isinstance(material.get("license_types", []), list):
             problems.append(
                 _problem(
@@ -287,9 +399,15 @@ def validate_materials(materials: list[dict[str, Any]]) -> list[Problem]:
 def content(data: dict[str, Any], materials: list[dict[str, Any]]) -> dict[str, Any]:
     """The canonical content of a guide: every field, materials in order."""
     return {
-        "guide": {f: data.get(f) for f in FIELD_NAMES},
-        "materials": [{f: m.get(f) for f in MATERIAL_NAMES} for m in materials],
+        "guide": _without_later_defaults({f: data.get(f) for f in FIELD_NAMES}, _ADDED_LATER),
+        "materials": [
+            _without_later_defaults({f: m.get(f) for f in MATERIAL_NAMES}, _MATERIAL_ADDED_LATER) for m in materials
+        ],
     }
+
+
+def _without_later_defaults(values: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if not (k in later and v in (later[k], None))}
 
 
 def content_hash(data: dict[str, Any], materials: list[dict[str, Any]]) -> str:

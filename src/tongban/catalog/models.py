@@ -302,6 +302,29 @@ class GuideVersion(models.Model):
         _("handling modes"), default=list, blank=True, help_text=_("window, online, proxy, joint, kiosk")
     )
     commitment_allowed = models.BooleanField(_("commitment allowed (告知承诺)"), default=False)
+    commitment_conditions = models.JSONField(
+        _("conditions a commitment may replace"),
+        default=list,
+        blank=True,
+        help_text=_("conditions the applicant may commit to instead of proving them"),
+    )
+    commitment_text = models.TextField(
+        _("commitment text"),
+        blank=True,
+        help_text=_("what the applicant commits to, and the liability for a false commitment"),
+    )
+    verification_days = models.PositiveSmallIntegerField(
+        _("post-verification period (days)"),
+        null=True,
+        blank=True,
+        help_text=_("days after acceptance by which a commitment is verified (事后核查); empty: the node's default"),
+    )
+    tolerance_days = models.PositiveSmallIntegerField(
+        _("supply period for tolerated materials (working days)"),
+        null=True,
+        blank=True,
+        help_text=_("working days to supply a material accepted as missing (容缺); empty: the node's default"),
+    )
     scope = models.CharField(_("scope (通办范围)"), max_length=16, choices=c.Scope.choices, default=c.Scope.COUNTY)
     online_depth = models.PositiveSmallIntegerField(
         _("online depth"), default=0, help_text=_("0 none … 4 whole process online")
@@ -387,6 +410,16 @@ class MaterialRequirement(models.Model):
     sample = models.FileField(_("sample"), upload_to="catalog/samples/", blank=True)
     filling_notes = models.TextField(_("filling notes"), blank=True)
     acceptance_standard = models.TextField(_("acceptance standard"), blank=True)
+    main = models.BooleanField(
+        _("main review material"),
+        default=False,
+        help_text=_("a main review material (主要材料) is never accepted as missing"),
+    )
+    commitment_allowed = models.BooleanField(
+        _("replaceable by a commitment"),
+        default=False,
+        help_text=_("under 告知承诺 the applicant may commit instead of providing it"),
+    )
     license_types = models.JSONField(
         _("licence types that satisfy it"),
         default=list,

@@ -312,7 +312,7 @@ def progress(
     paused = suspended_working_days(suspended, now)
     used = max(0, working_days_between(_local_date(start), today) - paused)
     left = working_days_between(today, _local_date(deadline_at))
-    threshold = _warning_days() if warn_days is None else warn_days
+    threshold = days_setting("TONGBAN_WARNING_DAYS") if warn_days is None else warn_days
     if now > deadline_at:
         level = "red"
     elif left <= threshold:
@@ -322,20 +322,55 @@ def progress(
     return Progress(deadline=deadline_at, used=used, left=left, suspended=paused, level=level)
 
 
-def _warning_days() -> int:
-    raw = env("TONGBAN_WARNING_DAYS")
+def days_setting(name: str, minimum: int = 0) -> int:
+    """A whole number of days from a TONGBAN_* setting; a wrong value stops the node with its name."""
+    raw = env(name)
     try:
         value = int(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"TONGBAN_WARNING_DAYS must be a whole number of days, got {raw!r}") from None
-    if value < 0:
-        raise ImproperlyConfigured(f"TONGBAN_WARNING_DAYS must be 0 or more, got {value}")
+        raise ImproperlyConfigured(f"{name} must be a whole number of days, got {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be {minimum} or more, got {value}")
     return value
 
 
 def warn_days() -> int:
     """Working days before a deadline at which a case turns yellow (TONGBAN_WARNING_DAYS, default 2)."""
-    return _warning_days()
+    return days_setting("TONGBAN_WARNING_DAYS")
+
+
+def working_days_before(day: date, n: int) -> date:
+    """The n-th working day before ``day`` (``day`` itself not counted); ``day`` when n is 0."""
+    if n < 0:
+        raise ValueError(f"n must be 0 or more, got {n}")
+    candidate = day
+    while n:
+        candidate -= timedelta(days=1)
+        if is_working_day(candidate):
+            n -= 1
+    return candidate
+
+
+def days_after(start: datetime, days: int) -> datetime:
+    """The end of the ``days``-th calendar day after ``start``, holidays counted like any day.
+
+    For internal targets that are not legal periods of the applicant (the 事后核查 window): they need no
+    calendar, so they never wait on next year's schedule being loaded.
+    """
+    return _end_of_day(_local_date(start) + timedelta(days=days))
+
+
+def supply_deadline(accepted_at: datetime, promised_deadline: datetime, days: int, margin: int) -> datetime | None:
+    """When a material accepted as missing (容缺) must be in: ``days`` working days after acceptance, but
+    at least ``margin`` working days before the promised deadline (Shenzhen's rule, STANDARDS §6).
+
+    None when the promised limit is too short to leave any day to supply it.
+    """
+    latest = working_days_before(_local_date(promised_deadline), margin)
+    due = min(add_working_days(_local_date(accepted_at), days), latest)
+    if due <= _local_date(accepted_at):
+        return None
+    return _end_of_day(due)
 
 
 __all__ = [
@@ -343,12 +378,16 @@ __all__ = [
     "Interval",
     "Progress",
     "add_working_days",
+    "days_after",
+    "days_setting",
     "deadline",
     "forget",
     "is_working_day",
     "progress",
+    "supply_deadline",
     "suspended_working_days",
     "warn_days",
+    "working_days_before",
     "working_days_between",
     "working_days_in_year",
 ]

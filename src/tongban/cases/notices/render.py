@@ -25,14 +25,25 @@ __all__ = ["KINDS", "NoticeKind", "qr_svg", "render_html", "render_pdf"]
 CSS_PATH = Path(__file__).resolve().parent.parent / "static" / "cases" / "notices" / "notice.css"
 
 COMMON_REQUIRED = ("number", "issued_on", "organ", "case_number", "item_name", "applicant_name", "verify_url")
-DATE_KEYS = ("issued_on", "arrived_on", "accepted_on", "statutory_deadline", "promised_deadline", "deadline")
-TEXT_KEYS = ("reasons", "basis", "remedy", "note", "delivery", "consequence", "liability")
+DATE_KEYS = (
+    "issued_on",
+    "arrived_on",
+    "accepted_on",
+    "statutory_deadline",
+    "promised_deadline",
+    "deadline",
+    "decided_on",
+    "signed_on",
+)
+TEXT_KEYS = ("reasons", "basis", "remedy", "note", "delivery", "consequence", "liability", "finding")
 
 # 行政复议法 (2023) art. 20: 60 days from knowing of the act; 行政诉讼法 art. 46: six months.
 DEFAULT_REMEDY = (
     "如不服本决定，可以自收到本通知书之日起六十日内依法申请行政复议，"
     "也可以自收到本通知书之日起六个月内依法向人民法院提起行政诉讼。"
 )
+# Kinds that take something away from the applicant, and so always tell them how to challenge it.
+ADVERSE_KINDS = ("refusal", "lapse", "revocation")
 
 
 @dataclass(frozen=True)
@@ -64,7 +75,20 @@ KINDS: dict[str, NoticeKind] = {
             Text("容缺受理告知书", "Notice of acceptance with materials to follow"),
             ("items",),
         ),
-        NoticeKind("commitment", "告知承诺书", Text("告知承诺书", "Notification and commitment form"), ("conditions",)),
+        # Conditions, or materials the commitment replaces, or both: checked in _template_context.
+        NoticeKind("commitment", "告知承诺书", Text("告知承诺书", "Notification and commitment form")),
+        NoticeKind(
+            "lapse",
+            "终止办理通知书",
+            Text("终止办理通知书", "Notice of termination: materials not supplied"),
+            ("items", "deadline", "reasons"),
+        ),
+        NoticeKind(
+            "revocation",
+            "撤销决定书",
+            Text("撤销决定书", "Decision to revoke an approval"),
+            ("decided_on", "finding", "reasons", "basis"),
+        ),
     )
 }
 
@@ -95,6 +119,8 @@ def _template_context(kind: NoticeKind, context: dict) -> dict:
     missing = [key for key in (*COMMON_REQUIRED, *kind.required) if not context.get(key)]
     if missing:
         raise ValueError(f"{kind.code} notice context lacks {', '.join(missing)}")
+    if kind.code == "commitment" and not (context.get("conditions") or context.get("materials")):
+        raise ValueError("commitment notice context lacks conditions or materials (one of them must be given)")
     if kind.code == "decision" and context["outcome"] not in DECISION_OUTCOMES:
         raise ValueError(f"decision outcome must be one of {DECISION_OUTCOMES}, not {context['outcome']!r}")
     # A malformed list would otherwise render as silently empty rows, which nobody would notice until printed.
@@ -118,8 +144,11 @@ def _template_context(kind: NoticeKind, context: dict) -> dict:
             except (TypeError, ValueError):
                 raise ValueError(f"{key} must be an ISO date (YYYY-MM-DD), not {context[key]!r}") from None
     values["paras"] = {key: _paragraphs(str(context[key])) for key in TEXT_KEYS if context.get(key)}
-    if kind.code == "refusal" or (kind.code == "decision" and context["outcome"] == "deny"):
-        values["paras"].setdefault("remedy", [DEFAULT_REMEDY])
+    if kind.code in ADVERSE_KINDS or (kind.code == "decision" and context["outcome"] == "deny"):
+        remedy = DEFAULT_REMEDY
+        if kind.title.endswith("决定书"):
+            remedy = remedy.replace("本通知书", "本决定书")  # the applicant receives a 决定书, not a 通知书
+        values["paras"].setdefault("remedy", [remedy])
     values["css"] = mark_safe(_css())  # our own file, not a context value
     values["qr"] = mark_safe(qr_svg(context["verify_url"]))  # modules only: the URL is encoded, never printed inside
     values["seal"] = mark_safe(seal_svg(context["organ"]))  # seal_svg escapes the organ name itself

@@ -90,12 +90,13 @@ def material(name: str, *, basis: str = "", source: str = APPLICANT, copies: int
         "name": name, "legal_basis": basis, "source": source, "paper_copies": copies, "paper_size": "A4",
         "form": form, "necessity": necessity, "filling_notes": notes,
         "acceptance_standard": standard or "内容真实、完整、清晰，与原件一致",
-        "license_types": list(licences),
+        "license_types": list(licences), "main": False, "commitment_allowed": False,
     }
 
 
 _MATERIAL_KEYWORDS = {"basis": "legal_basis", "copies": "paper_copies", "notes": "filling_notes",
-                      "standard": "acceptance_standard", "licences": "license_types"}
+                      "standard": "acceptance_standard", "licences": "license_types",
+                      "on_commitment": "commitment_allowed"}
 
 
 def changed(base: Material, **changes: Any) -> Material:
@@ -134,15 +135,16 @@ RETIREMENT_PROOF = material("退休证明（退休审批表或退休证）", bas
 PROXY_LETTER = material("授权委托书", source=APPLICANT, necessity=OPTIONAL,
                         notes="委托他人代办的提供，须载明委托事项与权限")
 AGENT_ID = changed(ID_CARD, name="受托人居民身份证", necessity=OPTIONAL, notes="委托他人代办的提供")
-COMMITMENT_LETTER = material("告知承诺书", basis=B_COMMITMENT, source=APPLICANT,
-                             notes="按承诺书格式文本填写并签字（盖章），以承诺代替证明")
-TOLERANCE_LETTER = material("容缺受理承诺书", source=APPLICANT, necessity=OPTIONAL,
-                            notes="申请容缺受理时签署，写明补齐材料的期限")
+# 告知承诺 (国办发〔2020〕42号): the text the applicant signs instead of proving a condition.
+COMMITMENT_TEXT = ("申请人承诺所告知的条件均已具备，所提供的信息真实、准确、完整，并愿意接受事后核查。"
+                   "经核查承诺不实的，行政机关依法撤销已作出的决定，申请人承担相应法律责任，"
+                   "虚假承诺情况记入信用记录，且此后不再适用告知承诺。")
 
 
 def application_form(title: str, basis: str = "") -> Material:
-    return material(title, basis=basis, source=APPLICANT, standard="填写完整，签字（盖章）齐全",
-                    notes="可在窗口领取或在网上办事大厅下载，填写完整并签字")
+    """The application form: a main review material, so never accepted as missing (容缺)."""
+    return {**material(title, basis=basis, source=APPLICANT, standard="填写完整，签字（盖章）齐全",
+                       notes="可在窗口领取或在网上办事大厅下载，填写完整并签字"), "main": True}
 
 
 # ---------------------------------------------------------------------------------------------

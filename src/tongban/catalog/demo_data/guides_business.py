@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tongban.catalog.demo_data.common import (
-    B_COMMITMENT,
     B_ESTATE,
     B_FOOD,
     B_INDUSTRIAL,
@@ -14,7 +13,7 @@ from tongban.catalog.demo_data.common import (
     BOTH,
     BOTH_OBJECTS,
     BUSINESS_LICENSE,
-    COMMITMENT_LETTER,
+    COMMITMENT_TEXT,
     COPY,
     GOVERNMENT,
     ID_CARD,
@@ -24,7 +23,6 @@ from tongban.catalog.demo_data.common import (
     OPTIONAL,
     PROXY_LETTER,
     REAL_ESTATE_CERT,
-    TOLERANCE_LETTER,
     TOLERATED,
     GuideSpec,
     application_form,
@@ -33,7 +31,6 @@ from tongban.catalog.demo_data.common import (
     inspection,
     material,
     replacing,
-    without,
 )
 
 MARKET_STEPS = ["受理", "审核", "核准"]
@@ -80,9 +77,10 @@ COMPANY = GuideSpec(
         "杨浦": {"promised_note": "“一网通办”企业开办，营业执照1个工作日内核发"},
         "秦淮": {},
         # 浙江's 住所申报承诺制: the founders declare the address instead of proving it.
-        "嘉兴": {"commitment_allowed": True,
+        "嘉兴": {"commitment_allowed": True, "commitment_text": COMMITMENT_TEXT,
+                 "commitment_conditions": ["住所（经营场所）真实、合法，可用于经营"],
                  "materials": replacing(COMPANY_MATERIALS, PREMISES["name"],
-                                        changed(COMMITMENT_LETTER, name="住所（经营场所）申报承诺书"))},
+                                        changed(PREMISES, on_commitment=True))},
         "长治": {"review_steps": ["审查", "审核", "审批"],
                  "promised_note": "行政审批服务管理局审批，1个工作日内办结"},
         "杨陵": {"promised_limit": 2, "review_steps": ["审查", "审核", "审批"], "visits": 1},
@@ -117,7 +115,8 @@ PARTNERSHIP = GuideSpec(
         # 河南 merged the confirmations into the application form, verifies partners' identity by
         # real-name login and shared e-licences, and takes the premises on declaration.
         "信阳": {
-            "commitment_allowed": True,
+            "commitment_allowed": True, "commitment_text": COMMITMENT_TEXT,
+            "commitment_conditions": ["主要经营场所真实、合法，可用于经营"],
             "promised_note": "推行住所申报承诺制，合伙人身份经实名认证和电子证照共享核验，无需另行提交",
             "materials": [
                 application_form("合伙企业设立登记申请书（含出资确认及经营场所申报承诺）", B_MARKET_RULES),
@@ -139,10 +138,8 @@ LEASE = material("新住所租赁合同", form=COPY, notes="载明租赁房屋�
 LEASE_SEAL_PAGE = material("租赁合同出租方盖章页", form="original", necessity=TOLERATED,
                            notes="可容缺受理：签署容缺受理承诺书后，在承诺期限内补交",
                            standard="出租方签字或加盖公章，与租赁合同骑缝一致")
-ADDRESS_MATERIALS_TOLERANT = [
-    *replacing(ADDRESS_MATERIALS, "新住所使用证明", LEASE, LEASE_SEAL_PAGE),
-    TOLERANCE_LETTER,
-]
+# The signed 容缺受理承诺书 is kept with the case's commitment, not asked as a material of its own.
+ADDRESS_MATERIALS_TOLERANT = replacing(ADDRESS_MATERIALS, "新住所使用证明", LEASE, LEASE_SEAL_PAGE)
 
 ADDRESS = GuideSpec(
     "企业住所变更登记",
@@ -221,9 +218,11 @@ FOOD_MATERIALS = [
 ]
 FOOD_INSPECTION = inspection("现场核查", "10个工作日",
                              "对经营场所进行现场核查；仅销售预包装食品的免于现场核查")
-FOOD_ON_COMMITMENT = [
-    *without(FOOD_MATERIALS, FOOD_MATERIALS[3]["name"]),
-    changed(COMMITMENT_LETTER, name="食品经营许可告知承诺书", basis=B_COMMITMENT + "；" + B_FOOD),
+FOOD_ON_COMMITMENT = replacing(FOOD_MATERIALS, FOOD_MATERIALS[3]["name"],
+                               changed(FOOD_MATERIALS[3], on_commitment=True))
+FOOD_COMMITMENT_CONDITIONS = [
+    "具有与经营的食品品种、数量相适应的经营场所、设备设施和合理布局",
+    "已配备食品安全管理人员，并建立保证食品安全的规章制度",
 ]
 
 FOOD_NEW = GuideSpec(

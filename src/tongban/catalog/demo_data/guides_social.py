@@ -6,6 +6,7 @@ from tongban.catalog.demo_data.common import (
     AGENT_ID,
     BIRTH_CERT,
     BUSINESS_LICENSE,
+    COMMITMENT_TEXT,
     COPY,
     ELECTRONIC,
     GOVERNMENT,
@@ -191,7 +192,9 @@ MEDICAL_FILING = GuideSpec(
         "conditions": "参加基本医疗保险，因异地长期居住、工作或者临时外出就医，"
                       "需要在参保地以外的定点医药机构就医并直接结算的参保人员。",
         "modes": ["window", "online", "proxy"], "visits": 0, "scope": "nationwide",
-        "commitment_allowed": True, "online_url": MEDICAL_INSURANCE_URL, "review_steps": ["受理", "备案"],
+        "commitment_allowed": True, "commitment_text": COMMITMENT_TEXT,
+        "commitment_conditions": ["已在备案地长期居住或工作（异地长期居住人员承诺备案）"],
+        "online_url": MEDICAL_INSURANCE_URL, "review_steps": ["受理", "备案"],
         "result_type": "record", "result_name": "异地就医备案（即时生效）",
         "form_schema": form("异地就医登记备案", "name", "id_number", "insured_region", "destination",
                             "phone"),

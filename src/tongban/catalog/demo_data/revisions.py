@@ -9,8 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from tongban.catalog.demo_data.common import OPTIONAL, RETIREMENT_PROOF, Guide, changed
-from tongban.catalog.demo_data.guides_business import ADDRESS_MATERIALS_TOLERANT, FOOD_ON_COMMITMENT
+from tongban.catalog.demo_data.common import COMMITMENT_TEXT, OPTIONAL, RETIREMENT_PROOF, Guide, changed
+from tongban.catalog.demo_data.guides_business import (
+    ADDRESS_MATERIALS_TOLERANT,
+    FOOD_COMMITMENT_CONDITIONS,
+    FOOD_ON_COMMITMENT,
+)
 from tongban.catalog.demo_data.guides_social import RETIRE_MATERIALS
 
 # Version 1 of every demo guide takes effect on the day the first 跨省通办 agreements did.
@@ -43,7 +47,8 @@ REVISIONS: tuple[RevisionSpec, ...] = (
     }),
     # 《食品经营许可和备案管理办法》 (总局令第78号) took effect on 2023-12-01.
     RevisionSpec("食品经营许可（新办）", "嘉兴", date(2023, 12, 1), {
-        "commitment_allowed": True, "promised_limit": 1,
+        "commitment_allowed": True, "promised_limit": 1, "verification_days": 60,
+        "commitment_text": COMMITMENT_TEXT, "commitment_conditions": FOOD_COMMITMENT_CONDITIONS,
         "promised_note": "告知承诺制办理，材料齐全当日发证；许可后60日内现场核查（事后核查）",
         # The site visit moves after the decision, so it no longer stops the clock.
         "review_steps": ["受理", "审查", "决定"], "special_procedures": [],

@@ -46,12 +46,13 @@ def apply_rules(everything: bool = False) -> dict[str, int]:
     return {
         "deemed_accepted": services.apply_article_32(),
         "warnings_changed": services.refresh_warnings(),
+        "lapsed_for_missing_materials": services.lapse_overdue(),
         "notices_rendered": render_pending(timedelta(0) if everything else timedelta(seconds=60)),
     }
 
 
 class Command(BaseCommand):
-    help = "Run the background worker: queued tasks, deadline warnings and the art. 32 rule."
+    help = "Run the background worker: queued tasks, deadline warnings, the art. 32 rule and 容缺 deadlines."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--once", action="store_true", help="apply the rules and drain the queue once, then exit")

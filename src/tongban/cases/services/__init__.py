@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from tongban.cases import events, files, numbering
 from tongban.cases.choices import (
+    MATERIAL_COVERED,
     Channel,
     DeliveryMethod,
     MaterialEvidence,
@@ -56,6 +57,11 @@ from tongban.workdays import clock
 # Hooks run inside the transaction that completes a case (办结); the evaluation feature (好差评) adds
 # its own to invite the applicant's rating. Each takes the completed case.
 AFTER_COMPLETION: list[Callable[[Case], None]] = []
+# Hooks run inside the transaction that accepts a case (受理), once its deadlines are known: the
+# commitments module sets the 容缺 supply deadline and opens the 事后核查 here.
+ON_ACCEPTANCE: list[Callable[[Case], None]] = []
+# Hooks run inside the transaction that decides a case (准予 or 不予).
+AFTER_DECISION: list[Callable[[Case], None]] = []
 
 MAX_TEXT = 2000
 log = logging.getLogger("tongban.cases")
@@ -313,7 +319,8 @@ def _form_problems(case: Case) -> list[Problem]:
 
 
 def _missing_required(case: Case) -> list[CaseMaterial]:
-    return [m for m in case.materials.all() if m.required and m.state != MaterialState.PROVIDED]
+    """Required materials neither given nor covered by a signed commitment (告知承诺, 容缺)."""
+    return [m for m in case.materials.all() if m.required and m.state not in MATERIAL_COVERED]
 
 
 def _material_problems(case: Case) -> list[Problem]:
@@ -490,6 +497,24 @@ def attach_file(
     _may_change_materials(actor, case)
     material = _material(case, material_id)
     checked = files.check(upload, name)
+    stored = _store_file(actor, material, checked, upload)
+    material.state = MaterialState.PROVIDED
+    material.evidence = MaterialEvidence.UPLOAD
+    material.save(update_fields=["state", "evidence"])
+    case.version += 1
+    case.save(update_fields=["version"])
+    events.append(
+        case,
+        actor,
+        "attach",
+        case.status,
+        {"material": material.name, "version": stored.version, "sm3": checked.sm3, "size": checked.size},
+    )
+    return stored
+
+
+def _store_file(actor: Actor, material: CaseMaterial, checked: files.CheckedFile, upload: IO[bytes]) -> MaterialFile:
+    """Keep an uploaded file as the material's next version (the content was checked by ``files.check``)."""
     latest = material.files.order_by("-version").values_list("version", flat=True).first() or 0
     stored = MaterialFile(
         material=material,
@@ -503,18 +528,6 @@ def attach_file(
     )
     stored.file.save(files.stored_name(checked), upload, save=False)
     stored.save()
-    material.state = MaterialState.PROVIDED
-    material.evidence = MaterialEvidence.UPLOAD
-    material.save(update_fields=["state", "evidence"])
-    case.version += 1
-    case.save(update_fields=["version"])
-    events.append(
-        case,
-        actor,
-        "attach",
-        case.status,
-        {"material": material.name, "version": stored.version, "sm3": checked.sm3, "size": checked.size},
-    )
     return stored
 
 
@@ -586,6 +599,8 @@ def _accept_now(actor: Actor, case: Case, at: datetime) -> None:
     day = timezone.localdate(at)  # the node's day: at.date() is the UTC day, the day before until 08:00 local
     case.acceptance_number = numbering.notice_number(case.receiving_region_id, NoticeKind.ACCEPTANCE, day)
     _recompute_deadlines(case)
+    for hook in ON_ACCEPTANCE:
+        hook(case)
 
 
 @transaction.atomic
@@ -754,6 +769,8 @@ def _decide(actor: Actor, case: Case, row: Transition, outcome: str, reasons: st
         payload["acceptance_number"] = case.acceptance_number
     _finish(actor, case, row, payload, at=now)
     _notice(case, NoticeKind.DECISION)
+    for hook in AFTER_DECISION:
+        hook(case)
     return case
 
 
@@ -1009,8 +1026,8 @@ def apply_article_32(now: datetime | None = None) -> int:
         try:
             if deem_accepted(pk, now=now) is not None:
                 applied += 1
-        except clock.CalendarGap as gap:
-            log.warning("case %s: %s", pk, gap)
+        except DomainError as problem:  # e.g. a calendar year not loaded: the operator sees why in the log
+            log.warning("case %s: %s", pk, problem)
     return applied
 
 
@@ -1035,3 +1052,45 @@ def _notice(case: Case, kind: str, extra: dict[str, Any] | None = None) -> Notic
 
 def public_url(path: str) -> str:
     return settings.TONGBAN_PUBLIC_URL.rstrip("/") + path
+
+
+# The commands of credit-backed handling (告知承诺, 容缺受理) live in their own module; they use the
+# machinery above, so they are imported last.
+from tongban.cases.services.commitments import commit, lapse_overdue, revoke, supply, verify  # noqa: E402
+
+__all__ = [
+    "AFTER_COMPLETION",
+    "AFTER_DECISION",
+    "ON_ACCEPTANCE",
+    "accept",
+    "allowed_actions",
+    "answer_supervision",
+    "apply_article_32",
+    "approve",
+    "attach_file",
+    "commit",
+    "correct",
+    "create_draft",
+    "deem_accepted",
+    "deliver",
+    "deny",
+    "extend",
+    "issue",
+    "lapse_overdue",
+    "receive",
+    "record_material",
+    "refresh_warnings",
+    "refuse",
+    "request_correction",
+    "resume",
+    "review",
+    "revoke",
+    "save_draft",
+    "submit",
+    "supervise",
+    "supply",
+    "suspend",
+    "terminate",
+    "verify",
+    "withdraw",
+]
