@@ -25,8 +25,8 @@ from rest_framework.response import Response
 
 from tongban.cases import national_export, services
 from tongban.cases import serializers as s
-from tongban.cases.choices import CLOSED, Status, WarningLevel
-from tongban.cases.models import Case, MaterialFile, Notice
+from tongban.cases.choices import CLOSED, Status, VerificationState, WarningLevel
+from tongban.cases.models import Case, MaterialFile, Notice, Verification
 from tongban.catalog.services import get_region
 from tongban.core import idempotency
 from tongban.core.errors import DomainError, NotFound
@@ -558,6 +558,52 @@ def _implementation_ref(data: Any) -> Any:
             "implementation", "required", "请指定办理的事项（实施编码）", "give the implementation code"
         )
     return int(raw) if raw.isdigit() else raw
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Post-verifications (事后核查) of commitments you may see, soonest due first",
+        parameters=[
+            OpenApiParameter("state", str, description="open, true or false"),
+            OpenApiParameter("overdue", bool, description="1: only open ones past their due date"),
+            OpenApiParameter("department", int, description="department id of the case"),
+            ROLE_HEADER,
+        ],
+    ),
+    retrieve=extend_schema(summary="One post-verification", parameters=[ROLE_HEADER]),
+)
+class VerificationViewSet(viewsets.GenericViewSet):
+    """The department's queue of 事后核查; the outcome is recorded with ``POST /cases/{number}/verify/``."""
+
+    serializer_class = s.VerificationListSerializer
+    policy: dict[str, str | Needs] = {"list": "case.read", "retrieve": "case.read"}
+
+    def get_queryset(self) -> QuerySet:
+        qs = Verification.objects.select_related("case", "case__department")
+        return visible(actor_for(self.request), "case.read", qs).order_by("due_at", "id")
+
+    def list(self, request: Request) -> Response:
+        qs = self.get_queryset()
+        p = request.query_params
+        if p.get("state"):
+            if p["state"] not in VerificationState.values:
+                raise DomainError.single(
+                    "state", "unknown", "核查状态应为 open、true 或 false", "state is open, true or false"
+                )
+            qs = qs.filter(state=p["state"])
+        if p.get("overdue") in ("1", "true", "yes"):
+            qs = services.commitments.overdue_verifications(qs)
+        if p.get("department"):
+            qs = qs.filter(case__department_id=_int(p, "department"))
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(s.VerificationListSerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        try:
+            found = self.get_queryset().get(pk=int(pk))
+        except (Verification.DoesNotExist, ValueError) as exc:
+            raise NotFound.single("id", "not_found", "核查记录不存在或您无权查看", "no such verification") from exc
+        return Response(s.VerificationListSerializer(found).data)
 
 
 for _name in ACTIONS:

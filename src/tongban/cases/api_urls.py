@@ -6,5 +6,6 @@ from tongban.cases import api
 
 router = SimpleRouter()
 router.register("cases", api.CaseViewSet, basename="case")
+router.register("verifications", api.VerificationViewSet, basename="verification")
 
 urlpatterns = router.urls

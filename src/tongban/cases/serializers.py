@@ -85,9 +85,25 @@ class CommitmentSerializer(serializers.ModelSerializer):
 
 
 class VerificationSerializer(serializers.ModelSerializer):
+    overdue = serializers.SerializerMethodField(help_text="open and past its due date")
+
     class Meta:
         model = Verification
-        fields = ["id", "commitment", "due_at", "state", "method", "finding", "checked_at"]
+        fields = ["id", "commitment", "due_at", "state", "method", "finding", "checked_at", "overdue"]
+
+    def get_overdue(self, obj: Verification) -> bool:
+        return obj.state == "open" and obj.due_at < timezone.now()
+
+
+class VerificationListSerializer(VerificationSerializer):
+    case_number = serializers.CharField(source="case.number", read_only=True, help_text="the case (办件编号)")
+    item_name = serializers.CharField(source="case.item_name", read_only=True, help_text="the item")
+    department_name = serializers.CharField(
+        source="case.department.name", read_only=True, help_text="the department that verifies"
+    )
+
+    class Meta(VerificationSerializer.Meta):
+        fields = [*VerificationSerializer.Meta.fields, "case_number", "item_name", "department_name"]
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from tongban.cases import files
@@ -199,6 +200,7 @@ def commit(
             if kind == CommitmentKind.COMMITMENT
             else "choose the missing materials",
         )
+    _eligible(case, kind)  # the credit record first: a barred subject learns that, not a detail of the form
     now = timezone.now()
     if kind == CommitmentKind.TOLERANCE and _supply_by(case, now) is None:
         raise _too_short(case)
@@ -211,7 +213,6 @@ def commit(
             "窗口受理时须上传申请人签字的承诺书扫描件",
             "at the window, upload the scan of the commitment the applicant signed on paper",
         )
-    _eligible(case, kind)
     checked = None
     if signed_how == SignedHow.PAPER:
         if upload is None:
@@ -507,4 +508,9 @@ def revoke(actor: Actor, case: Case | int, *, reasons: str, basis: str, version:
     return case
 
 
-__all__ = ["commit", "lapse_overdue", "on_acceptance", "revoke", "supply", "verify"]
+def overdue_verifications(verifications: QuerySet[Verification], now: datetime | None = None) -> QuerySet[Verification]:
+    """The open post-verifications past their due date, for the supervisor's list."""
+    return verifications.filter(state=VerificationState.OPEN, due_at__lt=now or timezone.now())
+
+
+__all__ = ["commit", "lapse_overdue", "on_acceptance", "overdue_verifications", "revoke", "supply", "verify"]
