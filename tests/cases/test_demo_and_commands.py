@@ -31,7 +31,7 @@ def test_the_committed_lifecycle_document_is_what_the_table_renders():
 def test_demo_cases_cover_the_main_statuses_once_and_the_worker_renders_their_notices():
     load_demo()
     ensure_demo_staff("411500")
-    assert ensure_demo_cases("411500") == 6
+    assert ensure_demo_cases("411500") == 8
     assert ensure_demo_cases("411500") == 0
     statuses = set(Case.objects.values_list("status", flat=True))
     assert statuses == {
@@ -45,8 +45,16 @@ def test_demo_cases_cover_the_main_statuses_once_and_the_worker_renders_their_no
     assert Notice.objects.filter(state=NoticeState.PENDING).exists()
     call_command("worker", once=True, stdout=io.StringIO())
     assert not Notice.objects.exclude(state=NoticeState.READY).exists()
-    completed = Case.objects.get(status=Status.COMPLETED)
-    assert completed.notices.filter(kind="decision").get().sha256
+    for completed in Case.objects.filter(status=Status.COMPLETED):
+        assert completed.notices.filter(kind="decision").get().sha256
+    # SCENARIOS §5 and §6 on the demo node: one granted on a commitment awaiting its 事后核查, one accepted
+    # with a material missing (容缺), its notice of what to supply rendered.
+    on_word = Case.objects.get(commitments__kind="commitment")
+    assert (on_word.status, on_word.verifications.get().state) == (Status.COMPLETED, "open")
+    tolerant = Case.objects.get(commitments__kind="tolerance")
+    assert tolerant.status == Status.IN_REVIEW
+    assert tolerant.materials.filter(state="tolerated", supply_by__isnull=False).count() == 1
+    assert tolerant.notices.get(kind="tolerance").sha256
 
 
 def test_verify_events_names_the_case_and_event_whose_link_broke():

@@ -33,6 +33,7 @@ def _actor(username: str, role: str | None = None) -> Actor:
 
 _SAMPLES = {
     "id_number": "110101199003070011",
+    "spouse_id_number": "110101199105120024",
     "phone": "13800000000",
     "uscc": "91411500MA9ABCDE0X",
     "partners": 2,
@@ -129,4 +130,43 @@ def ensure_demo_cases(region_code: str | None = None) -> int:
         lambda c: services.deliver(clerk, c, method="online"),
     )
     made.append(done)
+    made += _credit_cases(region_code, applicant, clerk, reviewer, head, online, through_review)
     return len(made)
+
+
+def _credit_cases(region_code, applicant, clerk, reviewer, head, online, through_review) -> list[Case]:  # type: ignore[no-untyped-def]
+    """SCENARIOS §5 and §6 on this node: one case granted on a commitment, awaiting its 事后核查, and one
+    accepted with a material missing (容缺), awaiting it."""
+    made = []
+    published = ItemImplementation.objects.filter(
+        region_id=region_code, current_version__status=GuideStatus.PUBLISHED
+    ).select_related("current_version")
+    on_word = published.filter(current_version__commitment_allowed=True, current_version__case_type="promised")
+    impl = on_word.exclude(current_version__commitment_conditions=[]).order_by("id").first()
+    if impl is not None:
+        case = online(impl, submit=False)
+        conditions = list(impl.current_version.commitment_conditions)
+        services.commit(applicant, case, kind="commitment", conditions=conditions, signed_how="online")
+        services.submit(applicant, case)
+        services.accept(clerk, case)
+        case.refresh_from_db()
+        through_review(case)
+        services.approve(head, case, opinion="依承诺准予")
+        services.issue(clerk, case)
+        services.deliver(clerk, case, method="online")
+        made.append(case)
+    tolerant = published.filter(current_version__materials__necessity="tolerated").distinct().order_by("id").first()
+    if tolerant is not None:
+        form = _sample_form(tolerant.current_version.form_schema or {})
+        case = services.create_draft(applicant, implementation=tolerant, form_data=form)
+        owed = [m.pk for m in case.materials.all() if m.requirement and m.requirement.necessity == "tolerated"]
+        for material in case.materials.exclude(pk__in=owed):
+            services.attach_file(
+                applicant, case, material_id=material.pk, upload=io.BytesIO(DEMO_PDF), name="扫描件.pdf"
+            )
+        services.commit(applicant, case, kind="tolerance", materials=owed, signed_how="online")
+        services.submit(applicant, case)
+        services.accept(clerk, case)
+        case.refresh_from_db()
+        made.append(case)
+    return made

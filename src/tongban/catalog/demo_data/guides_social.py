@@ -275,7 +275,9 @@ HOUSE = GuideSpec(
     },
     HOUSE_MATERIALS,
     {
-        "信阳": {},
+        # SCENARIOS §6 on this node: the invoice may follow the application (容缺受理).
+        "信阳": {"materials": [changed(m, necessity=TOLERATED, notes="可容缺受理，按容缺受理告知书的期限补交")
+                               if m["name"] == "购房发票" else m for m in HOUSE_MATERIALS]},
         "苏州": {"promised_limit": 1, "modes": ONLINE_AND_WINDOW,
                  "materials": [changed(m, necessity=TOLERATED, notes="可容缺受理，3个工作日内补交")
                                if m["name"] == "购房发票" else m for m in HOUSE_MATERIALS]},
