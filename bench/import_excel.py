@@ -36,6 +36,7 @@ from tongban.catalog.transfer import export_catalog, import_catalog
 from tongban.catalog.transfer.export import write_xlsx
 from tongban.catalog.transfer.reader import read_book
 from tongban.core.codes import uscc_check_char
+from tongban.identity.actor import SYSTEM
 
 NAMES = [
     "提取住房公积金",
@@ -332,7 +333,7 @@ def main() -> None:
     raw = raw_inserts(book)
     print("figures:")
     timed("read the workbook only (no checks)", rows, lambda: read_book(path))
-    report = timed("import into an empty catalog", rows, lambda: import_catalog(path))
+    report = timed("import into an empty catalog", rows, lambda: import_catalog(SYSTEM, path))
     first = timed.last  # type: ignore[attr-defined]
     print("   ", "; ".join(report.lines()[:3]))
     assert ItemImplementation.objects.filter(current_version__isnull=False).count() == args.implementations
@@ -342,12 +343,12 @@ def main() -> None:
     )
     timed("export the catalog to Excel", rows, lambda: export_catalog(folder / "export.xlsx"))
     timed("export the catalog to JSON", rows, lambda: export_catalog(folder / "export.json"))
-    report = timed("import again (nothing changes)", rows, lambda: import_catalog(path))
+    report = timed("import again (nothing changes)", rows, lambda: import_catalog(SYSTEM, path))
     print(f"    implementations unchanged: {report.counts['implementations'].unchanged:,}")
     for impl in book["implementations"]:
         impl["promised_limit"] = 1 if impl["promised_limit"] != 1 else 2
     write_xlsx(book, path)
-    report = timed("import with every guide changed (version 2)", rows, lambda: import_catalog(path))
+    report = timed("import with every guide changed (version 2)", rows, lambda: import_catalog(SYSTEM, path))
     print(
         f"    versions published: {report.versions_created:,}, retired: {report.versions_retired:,}; "
         f"guide versions in the database: {GuideVersion.objects.count():,}, "

@@ -8,6 +8,7 @@ from typing import Any
 from tongban.catalog import services
 from tongban.catalog.models import Department, ItemImplementation, ServiceItem
 from tongban.core.codes import uscc_check_char
+from tongban.identity.actor import SYSTEM
 
 _serial = itertools.count(1)
 
@@ -20,7 +21,9 @@ def uscc(region_code: str = "411500", category: str = "11") -> str:
 
 def department(region_code: str = "411500", name: str | None = None, **kw: Any) -> Department:
     code = kw.pop("uscc", None) or uscc(region_code)
-    return services.create_department(region_code=region_code, name=name or f"测试部门{code[-6:]}", uscc=code, **kw)
+    return services.create_department(
+        SYSTEM, region_code=region_code, name=name or f"测试部门{code[-6:]}", uscc=code, **kw
+    )
 
 
 def basic_code() -> str:
@@ -29,7 +32,7 @@ def basic_code() -> str:
 
 def item(name: str = "正常退休提取住房公积金", item_type: str = "20", **kw: Any) -> ServiceItem:
     kw.setdefault("basic_code", basic_code() if kw.get("kind", "main") != "handling" else None)
-    return services.create_item(name=name, item_type=item_type, **kw)
+    return services.create_item(SYSTEM, name=name, item_type=item_type, **kw)
 
 
 def guide(**overrides: Any) -> dict[str, Any]:
@@ -67,6 +70,7 @@ def implementation(
     item_obj = item_obj or item()
     dept = dept or department(region_code)
     impl = services.create_implementation(
+        SYSTEM,
         item=item_obj,
         department=dept,
         implementation_code=f"{dept.uscc}{next(_serial):013d}",
@@ -74,6 +78,6 @@ def implementation(
         materials=material_list if material_list is not None else materials(),
     )
     if publish:
-        services.publish_guide(impl.versions.get())
+        services.publish_guide(SYSTEM, impl.versions.get())
         impl.refresh_from_db()
     return impl

@@ -183,6 +183,11 @@ SPECTACULAR_SETTINGS = {
         "GuideStatusEnum": "tongban.catalog.choices.GuideStatus",
         "MaterialEvidenceEnum": "tongban.cases.choices.MaterialEvidence",
         "AuthorisationEvidenceEnum": "tongban.identity.choices.Evidence",
+        "MaterialStateEnum": "tongban.cases.choices.MaterialState",
+        "CommitmentStateEnum": "tongban.cases.choices.CommitmentState",
+        "VerificationStateEnum": "tongban.cases.choices.VerificationState",
+        "NoticeStateEnum": "tongban.cases.choices.NoticeState",
+        "OrderStateEnum": "tongban.cases.choices.OrderState",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -9,6 +9,7 @@ from tongban.catalog import services
 from tongban.catalog.agreements import receivable, receivable_implementations
 from tongban.catalog.models import Region
 from tongban.core.errors import DomainError
+from tongban.identity.actor import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +20,7 @@ def setup():
     handling = f.item("正常退休提取住房公积金", kind="handling", handling_code="GJJ-TQ-TX", parent=main)
     impl = f.implementation(handling, f.department("411500"))
     services.create_agreement(
+        SYSTEM,
         name="信阳—苏州跨省通办",
         kind="p2p",
         region_codes=["411500", "320500"],
@@ -93,12 +95,14 @@ def test_bad_agreements_are_refused(kwargs, field):
         "effective_from": date(2021, 1, 1),
     } | kwargs
     with pytest.raises(DomainError) as exc:
-        services.create_agreement(**args)
+        services.create_agreement(SYSTEM, **args)
     assert exc.value.problems[0].field == field
 
 
 def test_an_impossible_date_is_a_400(client, setup):
     handling, _ = setup
-    response = client.get("/api/v1/agreements/receivable/", {"receiving": "320500", "handling": "411500",
-                                                             "item": handling.handling_code, "on": "2025-13-01"})
+    response = client.get(
+        "/api/v1/agreements/receivable/",
+        {"receiving": "320500", "handling": "411500", "item": handling.handling_code, "on": "2025-13-01"},
+    )
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "on"

@@ -8,6 +8,7 @@ from tongban.catalog import guide as guide_rules
 from tongban.catalog import services
 from tongban.catalog.models import GuideVersion, MaterialRequirement
 from tongban.core.errors import Conflict, DomainError
+from tongban.identity.actor import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def test_a_published_version_cannot_be_changed_by_any_path():
     impl = f.implementation()
     guide = impl.current_version
     with pytest.raises(Conflict):
-        services.update_draft(guide, guide={"promised_limit": 1})
+        services.update_draft(SYSTEM, guide, guide={"promised_limit": 1})
     guide.promised_limit = 1
     with pytest.raises(ValidationError):
         guide.save()  # the admin and any other ORM path hit the same guard
@@ -36,15 +37,15 @@ def test_a_published_version_cannot_be_changed_by_any_path():
 
 def test_revision_copies_the_guide_and_publishing_it_retires_the_old_one():
     impl = f.implementation()
-    draft = services.start_revision(impl)
+    draft = services.start_revision(SYSTEM, impl)
     assert draft.number == 2 and draft.status == "draft"
     assert services.material_dicts(draft) == services.material_dicts(impl.current_version)
     with pytest.raises(Conflict):
-        services.start_revision(impl)  # one draft at a time
+        services.start_revision(SYSTEM, impl)  # one draft at a time
     draft = services.update_draft(
-        draft, guide={"promised_limit": 2}, materials=f.materials("居民身份证", "退休证明", "银行卡")
+        SYSTEM, draft, guide={"promised_limit": 2}, materials=f.materials("居民身份证", "退休证明", "银行卡")
     )
-    published = services.publish_guide(draft)
+    published = services.publish_guide(SYSTEM, draft)
     impl.refresh_from_db()
     assert impl.current_version_id == published.pk
     assert list(impl.versions.values_list("number", "status")) == [(1, "retired"), (2, "published")]
@@ -54,7 +55,8 @@ def test_diff_lists_changed_fields_and_materials():
     impl = f.implementation()
     old = impl.current_version
     draft = services.update_draft(
-        services.start_revision(impl),
+        SYSTEM,
+        services.start_revision(SYSTEM, impl),
         guide={"promised_limit": 2},
         materials=[{"name": "居民身份证", "form": "copy", "paper_copies": 1}, {"name": "银行卡"}],
     )
@@ -73,17 +75,17 @@ def test_diff_lists_changed_fields_and_materials():
         ({"modes": ["teleport"]}, None, "modes", "invalid_choice"),
         ({"form_schema": {"type": "nonsense"}}, None, "form_schema", "invalid_schema"),
         ({"colour": "red"}, None, "colour", "unknown_field"),
-    ({"online_url": "javascript:alert(1)"}, None, "online_url", "invalid_url"),
+        ({"online_url": "javascript:alert(1)"}, None, "online_url", "invalid_url"),
         ({}, [{"name": "身份证"}, {"name": "身份证"}], "materials[1].name", "duplicate"),
         ({}, [{"name": "身份证", "necessity": "sometimes"}], "materials[0].necessity", "invalid_choice"),
     ],
 )
 def test_bad_guide_content_is_refused_naming_the_field(guide, materials, field, code):
     impl = f.implementation()
-    draft = services.start_revision(impl)
+    draft = services.start_revision(SYSTEM, impl)
     before = services.guide_content(draft)
     with pytest.raises(DomainError) as exc:
-        services.update_draft(draft, guide=guide, materials=materials)
+        services.update_draft(SYSTEM, draft, guide=guide, materials=materials)
     assert (field, code) in [(p.field, p.code) for p in exc.value.problems]
     draft.refresh_from_db()
     assert services.guide_content(draft) == before  # nothing written
@@ -91,6 +93,6 @@ def test_bad_guide_content_is_refused_naming_the_field(guide, materials, field, 
 
 def test_retiring_the_version_in_force_withdraws_the_implementation():
     impl = f.implementation()
-    services.retire_guide(impl.current_version)
+    services.retire_guide(SYSTEM, impl.current_version)
     impl.refresh_from_db()
     assert impl.current_version is None

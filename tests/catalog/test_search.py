@@ -6,6 +6,7 @@ import pytest
 
 from tests import factories as f
 from tongban.catalog import search, services
+from tongban.identity.actor import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +81,7 @@ def test_filters(catalog):
 
 def test_receivable_in_filter_uses_agreements(catalog):
     services.create_agreement(
+        SYSTEM,
         name="信阳—杨浦",
         kind="p2p",
         region_codes=["411500", "310110"],
@@ -103,8 +105,10 @@ def test_search_api_paginates_and_counts(client, catalog):
 
 def test_republishing_reindexes(catalog):
     impl = catalog["card"]
-    draft = services.update_draft(services.start_revision(impl), guide={}, materials=f.materials("新生儿出生证明"))
-    services.publish_guide(draft)
+    draft = services.update_draft(
+        SYSTEM, services.start_revision(SYSTEM, impl), guide={}, materials=f.materials("新生儿出生证明")
+    )
+    services.publish_guide(SYSTEM, draft)
     assert search.search("出生证明").ids == [impl.pk]
 
 
@@ -112,5 +116,5 @@ def test_only_guides_in_force_are_found(catalog):
     draft_only = f.implementation(f.item("药品经营许可"), f.department("411500"), publish=False)
     assert search.search("药品经营").total == 0
     assert draft_only.pk not in search.search("", search.Filters(region="411500")).ids
-    services.retire_guide(catalog["card"].current_version)
+    services.retire_guide(SYSTEM, catalog["card"].current_version)
     assert search.search("社保").total == 0

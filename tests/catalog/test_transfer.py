@@ -27,6 +27,7 @@ from tongban.catalog.models import (
 from tongban.catalog.transfer import CatalogImportError, export_catalog, import_catalog, xlsx
 from tongban.catalog.transfer import layout as L
 from tongban.catalog.transfer.export import collect, write_json, write_xlsx
+from tongban.identity.actor import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +60,9 @@ def build_catalog() -> dict[str, Any]:
         faq=[{"question": "需要本人到场吗？", "answer": "不需要。"}],
         form_schema={"type": "object", "properties": {"account": {"type": "string"}}},
         commitment_allowed=True,
+        commitment_conditions=["已办理退休手续", "账户未被冻结"],  # a list cell round-trips
+        commitment_text="承诺属实；不实的，撤销决定并记入信用记录",
+        tolerance_days=5,
         appointment=True,
         visits=0,
         online_url="https://example.gov.cn/gjj",
@@ -73,11 +77,12 @@ def build_catalog() -> dict[str, Any]:
             {"name": "退休证明", "necessity": "tolerated", "source": "government"},
         ],
     )
-    draft = services.start_revision(first)
-    services.update_draft(draft, guide={"promised_limit": 2})
-    services.publish_guide(draft)
+    draft = services.start_revision(SYSTEM, first)
+    services.update_draft(SYSTEM, draft, guide={"promised_limit": 2})
+    services.publish_guide(SYSTEM, draft)
     second = f.implementation(leaf, social)
     services.create_agreement(
+        SYSTEM,
         name="豫鄂跨省通办协议",
         kind="p2p",
         region_codes=["411500", "420100"],
@@ -162,7 +167,7 @@ def test_export_then_import_into_an_empty_catalog_reproduces_it(tmp_path, suffix
     empty_catalog()
     assert table_counts()["ItemImplementation"] == 0
 
-    report = import_catalog(path)
+    report = import_catalog(SYSTEM, path)
 
     assert snapshot() == before
     assert report.counts["implementations"].created == 2
@@ -182,7 +187,7 @@ def test_export_then_import_into_an_empty_catalog_reproduces_it(tmp_path, suffix
 def problems_of(path: Path) -> set[tuple[str | None, int | None, str | None, str]]:
     """(sheet key, row, column key, code) of every problem the import reports for ``path``."""
     with pytest.raises(CatalogImportError) as caught:
-        import_catalog(path)
+        import_catalog(SYSTEM, path)
     return {(p.sheet, p.row, p.column, p.code) for p in caught.value.located}
 
 
@@ -249,7 +254,7 @@ def test_problems_name_the_place_in_chinese_and_english(tmp_path):
     export_catalog(path)
     edit_cells(path, {("实施清单", 2, "承诺办结时限"): 30})
     with pytest.raises(CatalogImportError) as caught:
-        import_catalog(path)
+        import_catalog(SYSTEM, path)
     (problem,) = caught.value.located
     assert problem.as_dict()["sheet"] == "实施清单" and problem.as_dict()["column"] == "承诺办结时限"
     assert str(problem).startswith("“实施清单”表第2行“承诺办结时限”列：承诺办结时限（30）不得超过法定办结时限（20）")
@@ -276,8 +281,8 @@ def test_importing_the_same_file_again_changes_nothing(tmp_path, suffix):
     versions = sorted(GuideVersion.objects.values_list("implementation_id", "number", "status", "content_hash"))
     before = table_counts()
 
-    first = import_catalog(path)
-    second = import_catalog(path)
+    first = import_catalog(SYSTEM, path)
+    second = import_catalog(SYSTEM, path)
 
     for report in (first, second):
         assert report.versions_created == 0 and report.versions_retired == 0
@@ -298,7 +303,7 @@ def test_a_changed_guide_becomes_the_next_version_and_retires_the_one_in_force(t
         {**book["materials"][0], "implementation_code": impl.implementation_code, "order": 3, "name": "一寸照片"}
     )
 
-    report = import_catalog(write(book, tmp_path / "catalog.json"), today=date(2026, 3, 2))
+    report = import_catalog(SYSTEM, write(book, tmp_path / "catalog.json"), today=date(2026, 3, 2))
 
     impl.refresh_from_db()
     assert report.counts["implementations"].updated == 1 and report.counts["implementations"].unchanged == 1
@@ -314,7 +319,7 @@ def test_a_changed_guide_becomes_the_next_version_and_retires_the_one_in_force(t
 
 def test_a_guide_with_a_draft_being_edited_is_refused(tmp_path):
     made = build_catalog()
-    services.start_revision(made["second"])
+    services.start_revision(SYSTEM, made["second"])
     book = exported_book()
     row = next(r for r in book["implementations"] if r["implementation_code"] == made["second"].implementation_code)
     row["promised_limit"] = 1
@@ -346,7 +351,7 @@ def test_dry_run_counts_without_writing(tmp_path):
     path = tmp_path / "catalog.xlsx"
     export_catalog(path)
     empty_catalog()
-    report = import_catalog(path, dry_run=True)
+    report = import_catalog(SYSTEM, path, dry_run=True)
     assert report.counts["implementations"].created == 2 and report.dry_run
     assert table_counts()["ItemImplementation"] == 0 and table_counts()["ServiceItem"] == 0
 
@@ -381,7 +386,7 @@ def test_references_resolve_against_the_file_and_the_database(tmp_path):
     ]
     book["materials"] = []
     book["agreements"] = []
-    report = import_catalog(write(book, tmp_path / "catalog.json"))
+    report = import_catalog(SYSTEM, write(book, tmp_path / "catalog.json"))
     assert report.counts["implementations"].created == 1 and report.counts["departments"].created == 1
     impl = ItemImplementation.objects.get(implementation_code=f"{dept}0000000000001")
     assert impl.item == made["handling"] and impl.department.name == "浉河区市场监督管理局"
@@ -531,7 +536,7 @@ def test_dates_may_be_date_cells_serial_numbers_or_text(tmp_path):
     export_catalog(path)
     # 2025-01-01 as a date cell, and as the bare serial number Excel keeps behind a 年月日 format.
     edit_cells(path, {("通办协议", 2, "生效日期"): date(2025, 1, 1), ("通办协议", 2, "失效日期"): 46022})
-    report = import_catalog(path)
+    report = import_catalog(SYSTEM, path)
     assert report.counts["agreements"].updated == 1
     assert Agreement.objects.values_list("effective_from", "effective_to").get() == (
         date(2025, 1, 1),
@@ -550,7 +555,7 @@ def test_english_keys_work_as_headers_and_sheet_names(tmp_path):
         for cell in ws[1]:
             cell.value = next(c.key for c in sheet.columns if c.header == cell.value)
     wb.save(path)
-    assert import_catalog(path).counts["implementations"].unchanged == 2
+    assert import_catalog(SYSTEM, path).counts["implementations"].unchanged == 2
 
 
 # The commands ----------------------------------------------------------------------------------------
@@ -595,7 +600,7 @@ def test_text_excel_cannot_hold_stops_the_excel_export_but_not_the_json_one(tmp_
     ]
     assert not (tmp_path / "catalog.xlsx").exists() and list(tmp_path.iterdir()) == []
     export_catalog(tmp_path / "catalog.json")
-    assert import_catalog(tmp_path / "catalog.json").counts["implementations"].unchanged == 1
+    assert import_catalog(SYSTEM, tmp_path / "catalog.json").counts["implementations"].unchanged == 1
 
 
 # The workbook reader ---------------------------------------------------------------------------------
@@ -646,7 +651,7 @@ def test_a_workbook_saved_with_shared_strings_reads_the_same(tmp_path):
         assert "xl/sharedStrings.xml" in z.namelist()
     before = snapshot()
     empty_catalog()
-    import_catalog(shared)
+    import_catalog(SYSTEM, shared)
     assert snapshot() == before
 
 
@@ -670,7 +675,7 @@ def test_a_workbook_in_another_cell_layout_is_read_through_openpyxl(tmp_path, mo
     monkeypatch.setattr(xlsx, "_openpyxl_rows", lambda *a: slow_reads.append(a[1]) or original(*a))
     before = snapshot()
     empty_catalog()
-    import_catalog(reordered)
+    import_catalog(SYSTEM, reordered)
     assert snapshot() == before
     assert set(slow_reads) == {s.title for s in L.SHEETS}
 

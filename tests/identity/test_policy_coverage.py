@@ -24,6 +24,8 @@ from tongban.cases import services as case_services
 from tongban.catalog import api as catalog_api
 from tongban.catalog import services as catalog_services
 from tongban.catalog.models import Hall, Region
+from tongban.credit import api as credit_api
+from tongban.credit import services as credit_services
 from tongban.identity import api as identity_api
 from tongban.identity import services
 from tongban.identity.actor import SYSTEM, actor_for_user
@@ -40,6 +42,17 @@ def _fast_passwords(settings):
 
 
 ROLES = [r.value for r in Role]
+
+
+def _verification(case: Any) -> Any:
+    """An open 事后核查 on ``case`` (made directly: the coverage walk needs only the record to exist)."""
+    from tongban.cases.models import Commitment, Verification
+
+    signed = Commitment.objects.create(
+        case=case, kind="commitment", text="承诺", signed_how="online", signer_name="李四", signed_at=timezone.now()
+    )
+    return Verification.objects.create(case=case, commitment=signed, due_at=timezone.now() + timedelta(days=60))
+
 
 # Who may use each policy action: (public, own records, staff roles allowed in their scope).
 # A superuser may do all of these; a user with the Django permission catalog.change_serviceitem may
@@ -114,6 +127,7 @@ def records() -> dict[type, Any]:
     """For each viewset with detail routes, a record in 411500 that belongs to none of the logins."""
     impl = f.implementation(region_code=IN)
     agreement = catalog_services.create_agreement(
+        SYSTEM,
         name="测试协议",
         kind="p2p",
         region_codes=[IN, OUT],
@@ -157,6 +171,8 @@ def records() -> dict[type, Any]:
         identity_api.StaffAssignmentViewSet: make.assignment_of(other_staff),
         identity_api.PersonalDataAccessViewSet: access,
         cases_api.CaseViewSet: case,
+        cases_api.VerificationViewSet: _verification(case),
+        credit_api.CreditEntryViewSet: credit_services.record_from_case(case, "dishonest", decision="测试"),
     }
 
 

@@ -12,6 +12,7 @@ from datetime import date
 from tests import factories
 from tongban.catalog import services
 from tongban.catalog.models import ItemImplementation, ServiceItem
+from tongban.identity.actor import SYSTEM
 
 XINYANG, SUZHOU = "411500", "320500"
 
@@ -94,12 +95,12 @@ def build() -> Catalog:
     centre = factories.department(XINYANG, name="信阳市住房公积金管理中心", phone="0376-12329")
     fund = factories.implementation(fund_item, centre, guide_data=dict(FUND_GUIDE), material_list=FUND_MATERIALS)
     # Version 2: the retirement proof is now asked as original and copy, a social security card is added.
-    draft = services.start_revision(fund)
+    draft = services.start_revision(SYSTEM, fund)
     materials = [dict(m) for m in FUND_MATERIALS]
     materials[1]["form"] = "original_and_copy"
     materials.append({"name": "社会保障卡", "form": "original", "necessity": "optional"})
-    services.update_draft(draft, guide={"promised_limit": 1}, materials=materials)
-    services.publish_guide(draft)
+    services.update_draft(SYSTEM, draft, guide={"promised_limit": 1}, materials=materials)
+    services.publish_guide(SYSTEM, draft)
     fund.refresh_from_db()
 
     partnership = factories.item("合伙企业设立登记", "1")
@@ -149,6 +150,7 @@ def build() -> Catalog:
     )
 
     services.create_agreement(
+        SYSTEM,
         name="苏信跨省通办",
         kind="p2p",
         region_codes=[SUZHOU, XINYANG],

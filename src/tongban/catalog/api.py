@@ -2,7 +2,8 @@
 
 Reads are public: a guide is published information. Writes call the catalog commands in services.py
 and need a catalog administrator whose assignment covers the record (see tongban.identity.policy);
-each view declares the policy action of each of its actions in ``policy``.
+each view declares the policy action of each of its actions in ``policy``, and the command asks the
+policy again with the request's actor and the record itself.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tongban.catalog.models import (
     ServiceItem,
 )
 from tongban.core.errors import DomainError, NotFound
+from tongban.identity.actor import actor_for
 from tongban.identity.permissions import Needs, department_by_uscc, region_in
 
 _READ = "catalog.read"
@@ -136,6 +138,7 @@ class DepartmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
         data = request.data
         dept = services.create_department(
+            actor_for(request),
             region_code=str(data.get("region", "")),
             name=str(data.get("name", "")),
             uscc=str(data.get("uscc", "")),
@@ -219,7 +222,7 @@ class ServiceItemViewSet(viewsets.ReadOnlyModelViewSet):
         data = dict(body.validated_data)
         parent_code = data.pop("parent", None)
         parent = _item_by_code(parent_code, "parent") if parent_code else None
-        item = services.create_item(parent=parent, **data)
+        item = services.create_item(actor_for(request), parent=parent, **data)
         return Response(s.ServiceItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -335,6 +338,7 @@ class ImplementationViewSet(viewsets.ReadOnlyModelViewSet):
                 f"there is no department with USCC '{d['department']}'",
             )
         impl = services.create_implementation(
+            actor_for(request),
             item=_item_by_code(d["item"], "item"),
             department=department,
             implementation_code=d["implementation_code"],
@@ -386,7 +390,7 @@ class ImplementationViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def revise(self, request: Request, implementation_code: str) -> Response:
-        draft = services.start_revision(self.get_object())
+        draft = services.start_revision(actor_for(request), self.get_object())
         return Response(s.GuideVersionSerializer(draft).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -409,7 +413,10 @@ class ImplementationViewSet(viewsets.ReadOnlyModelViewSet):
                 status_code=409,
             )
         draft = services.update_draft(
-            draft, guide=body.validated_data["guide"], materials=body.validated_data.get("materials")
+            actor_for(request),
+            draft,
+            guide=body.validated_data["guide"],
+            materials=body.validated_data.get("materials"),
         )
         return Response(s.GuideVersionSerializer(draft).data)
 
@@ -432,7 +439,9 @@ class ImplementationViewSet(viewsets.ReadOnlyModelViewSet):
                 "this implementation has no draft to publish",
                 status_code=409,
             )
-        published = services.publish_guide(draft, effective_from=body.validated_data.get("effective_from"))
+        published = services.publish_guide(
+            actor_for(request), draft, effective_from=body.validated_data.get("effective_from")
+        )
         return Response(s.GuideVersionSerializer(published).data)
 
 
@@ -466,6 +475,7 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         d = body.validated_data
         agreement = services.create_agreement(
+            actor_for(request),
             name=d["name"],
             kind=d["kind"],
             region_codes=d["regions"],

@@ -1,8 +1,9 @@
 """The demo catalog: loads the tables of :mod:`tongban.catalog.demo_data` through the catalog commands.
 
 Everything goes through :mod:`tongban.catalog.services`, so the demo data passes the same checks as
-data a user enters (codes, guide rules, search index). Halls and windows are the exception: no
-command exists for them yet, so they are created directly.
+data a user enters (codes, guide rules, search index). The loader acts as the system actor
+(``tongban.identity.actor.SYSTEM``), as every loader and management command does. Halls and windows
+are the exception: no command exists for them yet, so they are created directly.
 
 Loading is idempotent. Rows that exist already are recognised by their national identity (USCC,
 basic or handling code, implementation code, agreement name; halls by region and name, windows by
@@ -29,6 +30,7 @@ from tongban.catalog.demo_data.items import ItemSpec
 from tongban.catalog.demo_data.places import DepartmentSpec, RegionSpec, make_uscc
 from tongban.catalog.demo_data.revisions import REVISIONS, V1_EFFECTIVE, RevisionSpec
 from tongban.catalog.models import Agreement, Department, Hall, ItemImplementation, ServiceItem, Window
+from tongban.identity.actor import SYSTEM
 
 COUNT_KEYS = ("departments", "halls", "windows", "items", "implementations", "guide_versions", "agreements")
 GUIDES: tuple[GuideSpec, ...] = (*guides_business.GUIDES, *guides_people.GUIDES, *guides_social.GUIDES)
@@ -81,8 +83,14 @@ def build_guide(spec: GuideSpec, region: RegionSpec) -> tuple[Guide, list[Materi
     item = items.BY_NAME[spec.item]
     overrides = dict(spec.regions[region.short])
     materials = overrides.pop("materials", spec.materials)
-    guide: Guide = {**GUIDE_DEFAULTS, "name": item.name, "legal_basis": item.legal_basis,
-                    "faq": faq_for(item.name), **spec.base, **overrides}
+    guide: Guide = {
+        **GUIDE_DEFAULTS,
+        "name": item.name,
+        "legal_basis": item.legal_basis,
+        "faq": faq_for(item.name),
+        **spec.base,
+        **overrides,
+    }
     guide.setdefault("online_depth", _online_depth(guide))
     guide.setdefault("process", _process(guide))
     guide.setdefault("online_url", region.portal if "online" in guide["modes"] else "")
@@ -103,9 +111,14 @@ def plan() -> Iterator[PlannedImplementation]:
             department = region.department_for(item.role)
             guide, materials = build_guide(spec, region)
             yield PlannedImplementation(
-                item=item, region=region, department=department,
+                item=item,
+                region=region,
+                department=department,
                 code=department_uscc(region, department) + item.implementation_suffix,
-                guide=guide, materials=materials, revision=revisions.get((spec.item, short)))
+                guide=guide,
+                materials=materials,
+                revision=revisions.get((spec.item, short)),
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,8 +132,14 @@ def _load_departments(counts: dict[str, int]) -> dict[str, Department]:
             department = Department.objects.filter(uscc=uscc).first()
             if department is None:
                 department = services.create_department(
-                    region_code=region.code, name=spec.name, uscc=uscc, kind=spec.kind, phone=region.phone,
-                    address=region.hall_address)
+                    SYSTEM,
+                    region_code=region.code,
+                    name=spec.name,
+                    uscc=uscc,
+                    kind=spec.kind,
+                    phone=region.phone,
+                    address=region.hall_address,
+                )
                 counts["departments"] += 1
             by_uscc[uscc] = department
     return by_uscc
@@ -129,16 +148,20 @@ def _load_departments(counts: dict[str, int]) -> dict[str, Department]:
 def _load_halls(counts: dict[str, int], departments: dict[str, Department]) -> None:
     for region in places.REGIONS:
         hall, created = Hall.objects.get_or_create(
-            region_id=region.code, name=region.hall,
-            defaults={"address": region.hall_address, "hours": region.hours, "phone": region.phone})
+            region_id=region.code,
+            name=region.hall,
+            defaults={"address": region.hall_address, "hours": region.hours, "phone": region.phone},
+        )
         counts["halls"] += int(created)
         for spec in region.windows:
             window, created = Window.objects.get_or_create(
-                hall=hall, number=spec.number, defaults={"name": spec.name, "kind": spec.kind})
+                hall=hall, number=spec.number, defaults={"name": spec.name, "kind": spec.kind}
+            )
             if created:
                 counts["windows"] += 1
-                window.departments.set([departments[department_uscc(region, region.department_for(role))]
-                                        for role in spec.roles])
+                window.departments.set(
+                    [departments[department_uscc(region, region.department_for(role))] for role in spec.roles]
+                )
 
 
 def _load_items(counts: dict[str, int]) -> dict[str, ServiceItem]:
@@ -149,31 +172,45 @@ def _load_items(counts: dict[str, int]) -> dict[str, ServiceItem]:
         found = ServiceItem.objects.filter(**{code_field: spec.code}).first()
         if found is None:
             found = services.create_item(
-                name=spec.name, item_type=spec.item_type, kind=spec.kind,
+                SYSTEM,
+                name=spec.name,
+                item_type=spec.item_type,
+                kind=spec.kind,
                 basic_code=None if is_handling else spec.code,
                 handling_code=spec.code if is_handling else None,
-                parent=by_code[spec.parent] if spec.parent else None, legal_basis=spec.legal_basis,
-                exercise_levels=list(spec.levels), handling_kind=spec.handling_kind,
-                aliases=list(spec.aliases), keywords=list(spec.keywords))
+                parent=by_code[spec.parent] if spec.parent else None,
+                legal_basis=spec.legal_basis,
+                exercise_levels=list(spec.levels),
+                handling_kind=spec.handling_kind,
+                aliases=list(spec.aliases),
+                keywords=list(spec.keywords),
+            )
             counts["items"] += 1
         by_code[spec.code] = found
     return by_code
 
 
-def _load_implementation(planned: PlannedImplementation, item: ServiceItem, department: Department,
-                         counts: dict[str, int]) -> None:
+def _load_implementation(
+    planned: PlannedImplementation, item: ServiceItem, department: Department, counts: dict[str, int]
+) -> None:
     if ItemImplementation.objects.filter(implementation_code=planned.code).exists():
         return
-    impl = services.create_implementation(item=item, department=department, implementation_code=planned.code,
-                                          guide=planned.guide, materials=planned.materials)
-    services.publish_guide(impl.versions.get(), effective_from=V1_EFFECTIVE)
+    impl = services.create_implementation(
+        SYSTEM,
+        item=item,
+        department=department,
+        implementation_code=planned.code,
+        guide=planned.guide,
+        materials=planned.materials,
+    )
+    services.publish_guide(SYSTEM, impl.versions.get(), effective_from=V1_EFFECTIVE)
     counts["implementations"] += 1
     counts["guide_versions"] += 1
     if planned.revision is not None:
         changes, materials = planned.revised()
-        draft = services.start_revision(impl)
-        services.update_draft(draft, guide=changes, materials=materials)
-        services.publish_guide(draft, effective_from=planned.revision.effective)
+        draft = services.start_revision(SYSTEM, impl)
+        services.update_draft(SYSTEM, draft, guide=changes, materials=materials)
+        services.publish_guide(SYSTEM, draft, effective_from=planned.revision.effective)
         counts["guide_versions"] += 1
 
 
@@ -181,9 +218,16 @@ def _load_agreements(counts: dict[str, int]) -> None:
     for spec in AGREEMENTS:
         if Agreement.objects.filter(name=spec.name).exists():
             continue
-        services.create_agreement(name=spec.name, kind=spec.kind, region_codes=list(spec.regions),
-                                  item_codes=spec.item_codes, modes=list(spec.modes),
-                                  effective_from=spec.effective_from, note=spec.note)
+        services.create_agreement(
+            SYSTEM,
+            name=spec.name,
+            kind=spec.kind,
+            region_codes=list(spec.regions),
+            item_codes=spec.item_codes,
+            modes=list(spec.modes),
+            effective_from=spec.effective_from,
+            note=spec.note,
+        )
         counts["agreements"] += 1
 
 
@@ -195,7 +239,11 @@ def load_demo() -> dict[str, int]:
     _load_halls(counts, departments)
     item_rows = _load_items(counts)
     for planned in plan():
-        _load_implementation(planned, item_rows[planned.item.code],
-                             departments[department_uscc(planned.region, planned.department)], counts)
+        _load_implementation(
+            planned,
+            item_rows[planned.item.code],
+            departments[department_uscc(planned.region, planned.department)],
+            counts,
+        )
     _load_agreements(counts)
     return counts

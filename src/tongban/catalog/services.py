@@ -1,6 +1,12 @@
 """Catalog commands: every change to the catalog goes through one of these functions.
 
-Each checks its input, writes in one transaction and keeps the search index in step. On bad input
+Each takes the actor first and asks the policy (``catalog.write``, tongban.identity.policy) itself,
+before it looks at the input: implementations and guides are placed by their region and department,
+departments by their region, items and agreements are node-wide. Someone without the right gets a
+403 (PolicyDenied) and nothing is written. Loaders (the demo, imports, test data) act as
+``tongban.identity.actor.SYSTEM``, which every rule allows.
+
+Each then checks its input, writes in one transaction and keeps the search index in step. On bad input
 it raises :class:`~tongban.core.errors.DomainError` naming the field and the reason, having written
 nothing.
 """
@@ -8,7 +14,7 @@ nothing.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,6 +26,7 @@ from tongban.catalog.models import (
     Agreement,
     Department,
     GuideVersion,
+    Hall,
     ItemImplementation,
     MaterialRequirement,
     Region,
@@ -35,6 +42,13 @@ from tongban.core.codes import (
 )
 from tongban.core.errors import Conflict, DomainError, NotFound, Problem
 from tongban.core.messages import Text
+from tongban.identity.denied import require
+from tongban.identity.policy import Place
+
+if TYPE_CHECKING:
+    from tongban.identity.actor import Actor
+
+WRITE = "catalog.write"
 
 
 def get_region(code: str, field: str = "region", missing_status: int = 400) -> Region:
@@ -64,10 +78,19 @@ def _check(field: str, check, value: str, *args) -> str:  # type: ignore[no-unty
 
 @transaction.atomic
 def create_department(
-    *, region_code: str, name: str, uscc: str, kind: str = c.DepartmentKind.ORGAN, phone: str = "", address: str = ""
+    actor: Actor,
+    *,
+    region_code: str,
+    name: str,
+    uscc: str,
+    kind: str = c.DepartmentKind.ORGAN,
+    phone: str = "",
+    address: str = "",
 ) -> Department:
-    """Register an implementing department (实施机关)."""
+    """Register an implementing department (实施机关) in a region the actor administers."""
+    require(actor, WRITE)
     region = get_region(region_code)
+    require(actor, WRITE, Place(region.code), "region")
     uscc = _check("uscc", validate_uscc, uscc)
     if not name.strip():
         raise DomainError.single("name", "required", "部门名称为必填项", "the department's name is required")
@@ -93,6 +116,7 @@ def create_department(
 
 @transaction.atomic
 def create_item(
+    actor: Actor,
     *,
     name: str,
     item_type: str,
@@ -106,7 +130,8 @@ def create_item(
     aliases: list[str] | None = None,
     keywords: list[str] | None = None,
 ) -> ServiceItem:
-    """Add a service item (政务服务事项) to the national list."""
+    """Add a service item (政务服务事项) to the national list (node-wide: any catalog administrator)."""
+    require(actor, WRITE, ServiceItem())
     if kind not in c.ItemKind.values:
         raise DomainError.single("kind", "invalid_choice", f"事项层级“{kind}”无效", f"'{kind}' is not an item kind")
     if item_type not in c.ItemType.values:
@@ -197,6 +222,7 @@ def _write_materials(guide: GuideVersion, materials: list[dict[str, Any]]) -> No
 
 @transaction.atomic
 def create_implementation(
+    actor: Actor,
     *,
     item: ServiceItem,
     department: Department,
@@ -206,8 +232,14 @@ def create_implementation(
     region_code: str | None = None,
     local_code: str = "",
 ) -> ItemImplementation:
-    """Add a region's implementation (事项实施清单) of an item, with its first guide as a draft."""
+    """Add a region's implementation (事项实施清单) of an item, with its first guide as a draft.
+
+    The actor must administer the implementation's place: its region (the department's unless given)
+    and department.
+    """
+    require(actor, WRITE)
     region = get_region(region_code) if region_code else department.region
+    require(actor, WRITE, Place(region.code, department.pk), "region" if region_code else "department")
     if not department.region.code == region.code and not region.contains(department.region.code):
         raise DomainError.single(
             "department",
@@ -250,10 +282,11 @@ def _draft_of(impl: ItemImplementation) -> GuideVersion | None:
 
 @transaction.atomic
 def update_draft(
-    draft: GuideVersion, *, guide: dict[str, Any], materials: list[dict[str, Any]] | None = None
+    actor: Actor, draft: GuideVersion, *, guide: dict[str, Any], materials: list[dict[str, Any]] | None = None
 ) -> GuideVersion:
     """Change a draft guide. A published one is immutable: start a revision instead."""
     draft = GuideVersion.objects.select_for_update().get(pk=draft.pk)
+    require(actor, WRITE, draft)
     if not draft.is_draft:
         raise Conflict.single(
             "status",
@@ -286,9 +319,10 @@ def guide_content(guide: GuideVersion) -> dict[str, Any]:
 
 
 @transaction.atomic
-def publish_guide(draft: GuideVersion, *, effective_from: date | None = None) -> GuideVersion:
+def publish_guide(actor: Actor, draft: GuideVersion, *, effective_from: date | None = None) -> GuideVersion:
     """Publish a draft: it becomes immutable and the version in force; the previous one retires."""
     draft = GuideVersion.objects.select_for_update().get(pk=draft.pk)
+    require(actor, WRITE, draft)
     if not draft.is_draft:
         raise Conflict.single("status", "not_a_draft", "只有草稿可以发布", "only a draft can be published")
     data, materials = guide_dict(draft), material_dicts(draft)
@@ -312,9 +346,10 @@ def publish_guide(draft: GuideVersion, *, effective_from: date | None = None) ->
 
 
 @transaction.atomic
-def start_revision(impl: ItemImplementation) -> GuideVersion:
+def start_revision(actor: Actor, impl: ItemImplementation) -> GuideVersion:
     """Editing a published guide: a new draft, copied from the version in force."""
     impl = ItemImplementation.objects.select_for_update().get(pk=impl.pk)
+    require(actor, WRITE, impl)
     if _draft_of(impl) is not None:
         raise Conflict.single(
             "status",
@@ -332,9 +367,10 @@ def start_revision(impl: ItemImplementation) -> GuideVersion:
 
 
 @transaction.atomic
-def retire_guide(guide: GuideVersion) -> GuideVersion:
+def retire_guide(actor: Actor, guide: GuideVersion) -> GuideVersion:
     """Withdraw a published guide without a successor: the implementation stops being offered."""
     guide = GuideVersion.objects.select_for_update().get(pk=guide.pk)
+    require(actor, WRITE, guide)
     if guide.status != c.GuideStatus.PUBLISHED:
         raise Conflict.single(
             "status", "not_published", "只有已发布的版本可以废止", "only a published version can be retired"
@@ -352,6 +388,7 @@ def retire_guide(guide: GuideVersion) -> GuideVersion:
 
 @transaction.atomic
 def create_agreement(
+    actor: Actor,
     *,
     name: str,
     kind: str,
@@ -362,7 +399,8 @@ def create_agreement(
     effective_to: date | None = None,
     note: str = "",
 ) -> Agreement:
-    """Record a cross-region agreement (通办协议)."""
+    """Record a cross-region agreement (通办协议); agreements are node-wide, like items."""
+    require(actor, WRITE, Agreement())
     if kind not in c.AgreementKind.values:
         raise DomainError.single(
             "kind", "invalid_choice", f"协议类型“{kind}”无效", f"'{kind}' is not an agreement kind"
@@ -415,13 +453,22 @@ def create_agreement(
 
 
 @transaction.atomic
-def save_record(obj: Department | ServiceItem | Agreement, *, changed: list[str] | None = None) -> None:
-    """Save an edit of a department, item, hall, window or agreement made in the admin.
+def save_record(
+    actor: Actor, obj: Department | ServiceItem | Hall | Agreement, *, changed: list[str] | None = None
+) -> None:
+    """Save an edit of a department, item, hall or agreement made in the admin.
 
-    Checks every field (the code validators included), saves, and re-indexes the implementations whose
-    search text the edit touches (names of items and departments appear in it).
+    The actor must administer the record where it is stored and where the edit puts it (moving a
+    department to another region needs both). Then checks every field (the code validators included),
+    saves, and re-indexes the implementations whose search text the edit touches (names of items and
+    departments appear in it).
     """
     from django.core.exceptions import ValidationError
+
+    stored = type(obj)._default_manager.filter(pk=obj.pk).first() if obj.pk is not None else None
+    if stored is not None:
+        require(actor, WRITE, stored)
+    require(actor, WRITE, obj)
 
     try:
         obj.full_clean()

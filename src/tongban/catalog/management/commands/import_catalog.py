@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tongban.catalog.transfer import CatalogImportError, import_catalog
+from tongban.identity.actor import SYSTEM
 
 
 class Command(BaseCommand):
@@ -19,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
         try:
-            report = import_catalog(options["file"], dry_run=options["dry_run"])
+            report = import_catalog(SYSTEM, options["file"], dry_run=options["dry_run"])
         except CatalogImportError as exc:
             for problem in exc.located:
                 self.stderr.write(str(problem))
