@@ -130,7 +130,7 @@ class SignedHow(models.TextChoices):
 
 
 class CommitmentState(models.TextChoices):
-    OPEN = "open", _("open")
+    OPEN = "open", _("in force, not yet fulfilled or verified")
     KEPT = "kept", _("kept")
     BROKEN = "broken", _("broken: not supplied in time")
     FALSE = "false", _("found false")

@@ -38,6 +38,10 @@ ACTION_LABELS: dict[str, Any] = {
     "terminate": gettext_lazy("Terminate handling"),
     "supervise": gettext_lazy("Issue a supervision order"),
     "answer-supervision": gettext_lazy("Answer the supervision order"),
+    "commit": gettext_lazy("Sign a commitment"),
+    "supply": gettext_lazy("Supply a missing material"),
+    "verify": gettext_lazy("Record the post-verification"),
+    "revoke": gettext_lazy("Revoke the approval"),
 }
 
 NOT_FOUND = gettext_lazy("There is no case with this number, or you may not see it.")
@@ -143,6 +147,20 @@ def role_needed(request: HttpRequest, actor: Actor, reason: Any) -> HttpResponse
         "has_roles": bool(actor.assignments),
     }
     return render(request, "cases/role_needed.html", context, status=403)
+
+
+@dataclass
+class Panel:
+    """One action's form on the page."""
+
+    name: str
+    label: str
+    errors: Errors | None = None
+    values: Any = None
+
+    @property
+    def open(self) -> bool:
+        return self.errors is not None
 
 
 def int_or_none(value: Any) -> int | None:

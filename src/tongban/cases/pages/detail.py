@@ -3,7 +3,8 @@
 The action forms are exactly ``services.allowed_actions(actor, case)``; each posts to
 /cases/<number>/actions/<action>/ with the version the page showed, so a page that went stale meanwhile
 gets the command's 409 message instead of acting on a case it has not seen. Materials are uploaded or
-recorded one at a time; a draft's form and files are saved (and submitted) in one go.
+recorded one at a time; a draft's form and files are saved (and submitted) in one go. The forms of
+告知承诺, 容缺受理 and 事后核查 (commit, supply, verify, revoke) and what they show are in ``commitments``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -31,9 +33,10 @@ from tongban.cases.choices import (
 from tongban.cases.events import verify_chain
 from tongban.cases.forms import DraftForm
 from tongban.cases.models import Case, CaseMaterial
-from tongban.cases.pages import timeline
+from tongban.cases.pages import commitments, timeline
 from tongban.cases.pages.common import (
     Errors,
+    Panel,
     action_label,
     applicant_view,
     case_not_found,
@@ -66,6 +69,7 @@ ACTION_FIELDS: dict[str, set[str]] = {
     "deliver": {"method", "recipient_id_check", "carrier", "tracking_number", "address"},
     "supervise": {"message", "days"},
     "answer-supervision": {"order", "answer"},
+    **commitments.FIELDS,
 }
 PAGE_ACTIONS = frozenset(ACTION_FIELDS) | {"accept", "submit", "correct"}
 
@@ -78,20 +82,6 @@ class MaterialRow:
     problem: str = ""  # the correction form's values, when it failed
     requirement: str = ""
     problem_errors: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Panel:
-    """One action's form on the page."""
-
-    name: str
-    label: str
-    errors: Errors | None = None
-    values: Any = None
-
-    @property
-    def open(self) -> bool:
-        return self.errors is not None
 
 
 def _materials_editable(actor: Actor, case: Case) -> bool:
@@ -164,7 +154,7 @@ def case_context(
             values if name == failed else QueryDict(),
         )
         for name in allowed
-        if not (drafting and name in ("save", "submit"))
+        if not (drafting and name in ("save", "submit")) and name not in commitments.ACTIONS
     ]
     if drafting and draft_form is None:
         draft_form = DraftForm(case.guide_version.form_schema, form_data=case.form_data)
@@ -200,6 +190,7 @@ def case_context(
         "applicant_line": _applicant_line(case),
         "form_rows": _form_rows(case),
         "rejected": [r for r in rows if r.material.state == MaterialState.REJECTED],
+        **commitments.context(actor, case, allowed, failed=failed, errors=errors, values=values),
     }
 
 
@@ -232,8 +223,13 @@ def _correction_items(case: Case, post: QueryDict) -> tuple[list[dict[str, Any]]
     return items, order
 
 
-def _run(actor: Actor, case: Case, action: str, post: QueryDict, version: int | None) -> None:
+def _run(
+    actor: Actor, case: Case, action: str, post: QueryDict, version: int | None, files: MultiValueDict | None = None
+) -> None:
     s = services
+    if action in commitments.ACTIONS:  # 告知承诺, 容缺受理, 事后核查: with the files the form sent
+        commitments.run(actor, case, action, post, files or MultiValueDict(), version)
+        return
 
     def t(name: str) -> str:
         return post.get(name, "")
@@ -312,10 +308,14 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     if action not in PAGE_ACTIONS:
         return case_not_found(request)
     version = int_or_none(request.POST.get("version"))
+    on_cards: dict[int, list[str]] = {}  # a 容缺 material's problems, on its card
     try:
-        _run(actor, case, action, request.POST, version)
+        _run(actor, case, action, request.POST, version, request.FILES)
     except DomainError as exc:
-        errors = errors_from(exc, ACTION_FIELDS.get(action, set()))
+        if action in commitments.ACTIONS:
+            errors, on_cards = commitments.errors_for(case, action, exc, request.POST)
+        else:
+            errors = errors_from(exc, ACTION_FIELDS.get(action, set()))
         if action == "request-correction":
             correction = _correction_errors(case, request.POST, exc)
             placed = {m for problems in correction.values() for m in problems[2]}
@@ -332,9 +332,11 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             errors=errors,
             values=request.POST,
             correction=correction,
+            material_errors=on_cards,
         )
     messages.success(request, _("Done: %(action)s.") % {"action": action_label(action)})
-    return HttpResponseRedirect(safe_next(request, case_url(case)))
+    fallback = case_url(case) + (commitments.anchor(action, request.POST) if action in commitments.ACTIONS else "")
+    return HttpResponseRedirect(safe_next(request, fallback))
 
 
 # --- materials ---------------------------------------------------------------------------------------

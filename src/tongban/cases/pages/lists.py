@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 from tongban.cases import services
 from tongban.cases.choices import CLOSED, OrderState, Status, WarningLevel
 from tongban.cases.models import Case
+from tongban.cases.pages import commitments
 from tongban.cases.pages.common import is_staff, role_needed, visible_cases
 from tongban.identity.actor import Actor, actor_for
 from tongban.identity.choices import Role
@@ -89,7 +90,8 @@ def queue(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def supervision(request: HttpRequest) -> HttpResponse:
-    """督办: overdue (red) then due-soon (yellow) cases in the supervisor's region and below."""
+    """督办: overdue (red) then due-soon (yellow) cases in the supervisor's region and below; above them the
+    figures of 告知承诺 and 容缺 in that scope, and the post-verifications past their due date."""
     actor = actor_for(request)
     decision = may(actor, "case.supervise")
     if not decision:
@@ -102,4 +104,5 @@ def supervision(request: HttpRequest) -> HttpResponse:
     qs = _with_orders(qs).annotate(rank=rank).order_by("rank", F("promised_deadline").asc(nulls_last=True), "id")
     page = _page(request, qs)
     rows = [(case, "supervise" in services.allowed_actions(actor, case)) for case in page]
-    return render(request, "cases/supervision.html", {"page": page, "rows": rows, "next": request.get_full_path()})
+    context = {"page": page, "rows": rows, "next": request.get_full_path(), **commitments.supervision_summary(actor)}
+    return render(request, "cases/supervision.html", context)

@@ -9,7 +9,16 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from tongban.cases.choices import DeliveryMethod, MaterialEvidence, SpecialProcedure, Status
+from tongban.cases.choices import (
+    CommitmentKind,
+    DeliveryMethod,
+    MaterialEvidence,
+    SignedHow,
+    SpecialProcedure,
+    Status,
+    VerificationMethod,
+    VerificationState,
+)
 from tongban.cases.models import CaseEvent
 from tongban.identity.choices import Role
 
@@ -93,11 +102,32 @@ def _what(action: str, p: dict[str, Any]) -> str:
         return _("Result delivered (%(method)s); the case is completed") % {
             "method": _choice(DeliveryMethod, p.get("method"))
         }
+    if action == "commit":
+        return _("Commitment signed: %(kind)s, %(how)s") % {
+            "kind": _choice(CommitmentKind, p.get("kind")),
+            "how": _choice(SignedHow, p.get("signed_how")),
+        }
+    if action == "supply":
+        return _("Material supplied: “%(material)s”") % {"material": p.get("material", "")}
+    if action == "lapse":
+        return _("Handling terminated: materials accepted as missing were not supplied in time")
+    if action == "verify":
+        return _("Post-verification recorded: %(outcome)s") % {"outcome": _choice(VerificationState, p.get("outcome"))}
+    if action == "revoke":
+        return _("Approval revoked: the commitment was found false")
     if action == "supervise":
         return _("Supervision order issued")
     if action == "answer-supervision":
         return _("Supervision order answered")
     return action
+
+
+def _value(key: str, value: Any) -> str:
+    if key == "method":
+        return _choice(VerificationMethod, value)
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value)
+    return str(value)
 
 
 def _details(action: str, p: dict[str, Any], applicant: bool) -> list[tuple[str, str]]:
@@ -117,11 +147,20 @@ def _details(action: str, p: dict[str, Any], applicant: bool) -> list[tuple[str,
         "message": _("Instruction"),
         "answer": _("Answer"),
         "opinion": _("Opinion"),
+        "signer": _("Signed by"),
+        "conditions": _("Conditions committed to"),
+        "materials": _("Materials"),
+        "method": _("Method"),
+        "finding": _("Finding"),
     }
-    hidden = {"opinion"} if applicant else set()
+    hidden = {"opinion", "method", "finding"} if applicant else set()
+    if applicant and action == "supply":
+        hidden |= {"note"}  # the clerk's
     if applicant and action == "receive":
         hidden |= {"identity_check"}
-    details = [(str(labels[k]), str(p[k])) for k in labels if k not in hidden and p.get(k) not in (None, "")]
+    details = [(str(labels[k]), _value(k, p[k])) for k in labels if k not in hidden and p.get(k) not in (None, "", [])]
+    if action == "supply" and p.get("late"):
+        details.append((_("Late"), _("supplied after its deadline")))
     if action == "request-correction":
         for item in p.get("items") or []:
             text = item.get("problem", "")

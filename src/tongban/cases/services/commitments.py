@@ -62,7 +62,8 @@ def _verification_days(case: Case) -> int:
     return case.guide_version.verification_days or clock.days_setting("TONGBAN_VERIFICATION_DAYS", 1)
 
 
-def _tolerance_days(case: Case) -> int:
+def tolerance_days(case: Case) -> int:
+    """Working days to supply a 容缺 material: the guide's own period, else the node's default."""
     return case.guide_version.tolerance_days or clock.days_setting("TONGBAN_TOLERANCE_DAYS", 1)
 
 
@@ -70,7 +71,7 @@ def _supply_by(case: Case, accepted_at: datetime) -> datetime | None:
     guide = case.guide_version
     promised = case.promised_deadline or clock.deadline(accepted_at, guide.promised_limit, guide.promised_unit)
     margin = clock.days_setting("TONGBAN_TOLERANCE_MARGIN_DAYS")
-    return clock.supply_deadline(accepted_at, promised, _tolerance_days(case), margin)
+    return clock.supply_deadline(accepted_at, promised, tolerance_days(case), margin)
 
 
 def _too_short(case: Case) -> DomainError:
@@ -84,6 +85,13 @@ def _too_short(case: Case) -> DomainError:
         f"the promised limit ({guide.promised_limit} {guide.promised_unit}) leaves no time to supply a material "
         f"{margin} working days before it ends: 容缺 is not possible",
     )
+
+
+def tolerance_refusal(case: Case, at: datetime | None = None) -> DomainError | None:
+    """Why 容缺 cannot be granted on this case's limits if it were accepted at ``at`` (default now), or None."""
+    if _supply_by(case, at or timezone.now()) is None:
+        return _too_short(case)
+    return None
 
 
 def _eligible(case: Case, kind: str) -> None:
@@ -202,8 +210,9 @@ def commit(
         )
     _eligible(case, kind)  # the credit record first: a barred subject learns that, not a detail of the form
     now = timezone.now()
-    if kind == CommitmentKind.TOLERANCE and _supply_by(case, now) is None:
-        raise _too_short(case)
+    refusal = tolerance_refusal(case, now) if kind == CommitmentKind.TOLERANCE else None
+    if refusal is not None:
+        raise refusal
     if signed_how not in SignedHow.values:
         raise _fail("signed_how", "unknown", "签署方式应为 online 或 paper", "signed_how must be online or paper")
     if signed_how == SignedHow.ONLINE and case.status != Status.DRAFT:
@@ -268,12 +277,16 @@ def on_acceptance(case: Case) -> None:
     """受理 starts the commitments' clocks: the 容缺 supply deadline and the 事后核查 due date."""
     for commitment in case.commitments.filter(state=CommitmentState.OPEN):
         if commitment.kind == CommitmentKind.TOLERANCE:
+            owed = list(case.materials.filter(commitment=commitment, state=MaterialState.TOLERATED))
+            if not owed:  # everything promised came in before acceptance: the promise is kept already
+                commitment.state = CommitmentState.KEPT
+                commitment.save(update_fields=["state"])
+                continue
             due = _supply_by(case, case.accepted_at)
             if due is None:
                 raise _too_short(case)
             commitment.supply_by = due
             commitment.save(update_fields=["supply_by"])
-            owed = list(case.materials.filter(commitment=commitment, state=MaterialState.TOLERATED))
             case.materials.filter(pk__in=[m.pk for m in owed]).update(supply_by=due)
             core._notice(
                 case,
@@ -513,4 +526,14 @@ def overdue_verifications(verifications: QuerySet[Verification], now: datetime |
     return verifications.filter(state=VerificationState.OPEN, due_at__lt=now or timezone.now())
 
 
-__all__ = ["commit", "lapse_overdue", "on_acceptance", "overdue_verifications", "revoke", "supply", "verify"]
+__all__ = [
+    "commit",
+    "lapse_overdue",
+    "on_acceptance",
+    "overdue_verifications",
+    "revoke",
+    "supply",
+    "tolerance_days",
+    "tolerance_refusal",
+    "verify",
+]

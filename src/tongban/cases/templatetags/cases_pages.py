@@ -157,6 +157,8 @@ def case_menu(context: Any) -> dict[str, Any]:
         links.append(("intake", reverse("cases:intake"), _("Window intake")))
     if is_staff(actor):
         links.append(("queue", reverse("cases:queue"), _("My queue")))
+    if may(actor, "case.verify"):
+        links.append(("verifications", reverse("cases:verifications"), _("Post-verification")))
     if may(actor, "case.supervise"):
         links.append(("supervision", reverse("cases:supervision"), _("Supervision")))
     role = ""
