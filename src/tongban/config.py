@@ -55,6 +55,17 @@ SETTINGS: tuple[Setting, ...] = (
         "2",
         "Working days between the supply deadline of a 容缺 material and the promised deadline, at least.",
     ),
+    # federation: keys, the trust list and delivery between nodes (tongban.federation; see docs/federation.md)
+    Setting(
+        "TONGBAN_FEDERATION_KEY",
+        "",
+        "This node's SM2 signing key (PKCS#8 PEM); <var>/federation/node-key.pem when unset.",
+    ),
+    Setting("TONGBAN_FEDERATION_KEY_PASSWORD", "", "Password of the signing key file, when it is encrypted."),
+    Setting("TONGBAN_TRUST_ANCHOR", "", "The federation operator's public key (PEM file) that signs the trust list."),
+    Setting("TONGBAN_TRUST_LIST", "", "Where the signed trust list is fetched from: a file path or an http(s) URL."),
+    Setting("TONGBAN_FEDERATION_SKEW_SECONDS", "300", "Largest accepted difference between a message's time and ours."),
+    Setting("TONGBAN_FEDERATION_MAX_ATTEMPTS", "12", "Delivery attempts before a message goes to the dead letters."),
     # identity: login, lockout, sessions, OAuth2 / OIDC (tongban.identity.auth; see docs/sso.md)
     Setting("TONGBAN_SESSION_HOURS", "8", "A login lasts this many hours at most, and ends when the browser closes."),
     Setting("TONGBAN_LOGIN_MAX_FAILURES", "5", "Failed logins for one username within 15 minutes before it is locked."),

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "tongban.workdays",
     "tongban.cases",
     "tongban.credit",
+    "tongban.federation",
     "tongban.web",
     "django_tasks",
     "django_tasks_db",

@@ -90,6 +90,7 @@ EXPECTED: dict[str, tuple[bool, bool, set[str]]] = {
     "credit.read": (False, True, {"window_clerk", "reviewer", "department_head", "supervisor", "hotline_operator"}),
     "credit.record": (False, False, {"supervisor"}),
     "credit.import": (False, False, {"supervisor", "node_operator"}),
+    "federation.operate": (False, False, {"node_operator"}),
 }
 
 IN, OUT = "411500", "320500"

@@ -176,6 +176,12 @@ RULES: dict[str, Rule] = {
         ),
         Rule("case.revoke", Text("撤销决定", "revoke decisions"), roles=frozenset({R.DEPARTMENT_HEAD})),
         Rule("case.system", Text("系统规则自动执行", "apply automatic rules"), superuser=False),
+        # The federation exchange (联盟交换): the node's message log and dead letters are node-wide.
+        Rule(
+            "federation.operate",
+            Text("查看节点报文日志并重发死信", "read the node's message log and retry dead letters"),
+            roles=frozenset({R.NODE_OPERATOR}),
+        ),
         # The credit record (信用记录) of persons and organisations; placed by the region that recorded it.
         Rule("credit.read", Text("查阅信用记录", "read credit records"), roles=_READERS, own="own", reading=True),
         Rule(
@@ -248,6 +254,9 @@ _PLACES: dict[str, Callable[[Any], Any]] = {
     "cases.case": lambda o: Place(o.region_id, o.department_id),
     "cases.verification": lambda o: Place(o.case.region_id, o.case.department_id),
     "credit.creditentry": lambda o: Place(o.region_id),
+    "federation.outboxmessage": lambda o: NODE_WIDE,
+    "federation.inboxmessage": lambda o: NODE_WIDE,
+    "federation.refusedmessage": lambda o: NODE_WIDE,
 }
 
 # The same places as query lookups, for lists: (path to the region code, path to the department id).
@@ -266,6 +275,9 @@ _LOOKUPS: dict[str, tuple[str | None, str | None]] = {
     "cases.case": ("region__code", "department_id"),
     "cases.verification": ("case__region__code", "case__department_id"),
     "credit.creditentry": ("region__code", None),
+    "federation.outboxmessage": (None, None),
+    "federation.inboxmessage": (None, None),
+    "federation.refusedmessage": (None, None),
 }
 
 

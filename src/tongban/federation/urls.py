@@ -1,0 +1,11 @@
+"""The federation endpoint under /federation/v1/."""
+
+from django.urls import path
+
+from tongban.federation import views
+
+app_name = "federation"
+
+urlpatterns = [
+    path("federation/v1/messages/", views.messages, name="messages"),
+]
