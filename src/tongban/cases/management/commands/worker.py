@@ -2,7 +2,8 @@
 
 It drains the task queue (notices to render, …; django-tasks with the database backend) and, every
 TONGBAN_WORKER_INTERVAL seconds, applies the time rules of case handling: deadline colours (预警) and
-行政许可法 art. 32 (no correction request within 5 working days: accepted as of arrival). Several
+行政许可法 art. 32 (no correction request within 5 working days: accepted as of arrival), and fetches the
+federation's trust list. Every second it delivers what the federation outbox has due. Several
 workers may run side by side: tasks are claimed under a lock, and the rules lock each case they change.
 """
 
@@ -22,6 +23,7 @@ from django_tasks_db.models import DBTaskResult
 from tongban.cases import services
 from tongban.cases.tasks import render_pending
 from tongban.config import env
+from tongban.federation import delivery, node
 
 log = logging.getLogger("tongban.worker")
 
@@ -42,7 +44,17 @@ def drain_tasks() -> None:
     ).run()
 
 
+def deliver() -> dict[str, int]:
+    """One round of the federation outbox; a failure is logged and the worker goes on."""
+    try:
+        return delivery.deliver_due()
+    except Exception:  # the worker must survive anything one round meets; the log says what
+        log.exception("federation delivery round failed")
+        return {}
+
+
 def apply_rules(everything: bool = False) -> dict[str, int]:
+    node.refresh_trust_list()  # a failure is logged there; the list in force stays
     return {
         "deemed_accepted": services.apply_article_32(),
         "warnings_changed": services.refresh_warnings(),
@@ -72,6 +84,9 @@ class Command(BaseCommand):
                 if any(counts.values()):
                     self.stdout.write(", ".join(f"{k}={v}" for k, v in counts.items()))
             drain_tasks()
+            sent = deliver()
+            if sent.get("delivered") or sent.get("dead"):
+                self.stdout.write(", ".join(f"{k}={v}" for k, v in sent.items()))
             if once:
                 return
             time.sleep(1)
