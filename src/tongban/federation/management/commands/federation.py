@@ -24,9 +24,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from tongban.core.errors import DomainError
 from tongban.federation import delivery, node, services, trust
 from tongban.federation.models import OutboxMessage, OutboxState, RefusedMessage
 from tongban.federation.sm2 import PrivateKey, PublicKey, SM2Error
+from tongban.identity.actor import SYSTEM
 
 
 def _now() -> datetime:
@@ -117,6 +119,8 @@ class Command(BaseCommand):
         ping.add_argument("node")
         ping.add_argument("--note", default="")
         sub.add_parser("deliver", help="one delivery round now")
+        retry = sub.add_parser("retry", help="send a dead letter again (its stream follows)")
+        retry.add_argument("message_id")
         log = sub.add_parser("log", help="the outbox, dead letters and refused messages")
         log.add_argument("--dead", action="store_true")
         log.add_argument("--refused", action="store_true")
@@ -227,6 +231,13 @@ class Command(BaseCommand):
     def _deliver(self, o: dict[str, Any]) -> None:
         counts = delivery.deliver_due()
         self.stdout.write(", ".join(f"{k} {v}" for k, v in counts.items()))
+
+    def _retry(self, o: dict[str, Any]) -> None:
+        try:
+            message = services.retry(SYSTEM, o["message_id"])  # the operator at the node's own shell
+        except DomainError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"{message.pk} queued again")
 
     def _log(self, o: dict[str, Any]) -> None:
         if o["refused"]:
