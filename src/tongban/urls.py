@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("tongban.identity.api_urls")),
     path("api/v1/", include("tongban.cases.api_urls")),
     path("api/v1/", include("tongban.credit.api_urls")),
+    path("api/v1/", include("tongban.federation.api_urls")),
     path("", include("tongban.federation.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tongban.identity.auth.sso_urls")),

@@ -26,6 +26,9 @@ from tongban.catalog import services as catalog_services
 from tongban.catalog.models import Hall, Region
 from tongban.credit import api as credit_api
 from tongban.credit import services as credit_services
+from tongban.federation import api as federation_api
+from tongban.federation import services as federation_services
+from tongban.federation.models import InboxMessage, RefusedMessage
 from tongban.identity import api as identity_api
 from tongban.identity import services
 from tongban.identity.actor import SYSTEM, actor_for_user
@@ -174,6 +177,16 @@ def records() -> dict[type, Any]:
         cases_api.CaseViewSet: case,
         cases_api.VerificationViewSet: _verification(case),
         credit_api.CreditEntryViewSet: credit_services.record_from_case(case, "dishonest", decision="测试"),
+        federation_api.OutboxViewSet: federation_services.enqueue(receiver="suzhou", type="node.ping", body={}),
+        federation_api.InboxViewSet: InboxMessage.objects.create(
+            id="0193a1f2-0000-7000-8000-000000000001",
+            sender="suzhou",
+            type="node.ping",
+            envelope={},
+            outcome="applied",
+            receipt={},
+        ),
+        federation_api.RefusedViewSet: RefusedMessage.objects.create(code="bad_signature", reason="测试"),
     }
 
 

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 
@@ -254,9 +255,10 @@ _PLACES: dict[str, Callable[[Any], Any]] = {
     "cases.case": lambda o: Place(o.region_id, o.department_id),
     "cases.verification": lambda o: Place(o.case.region_id, o.case.department_id),
     "credit.creditentry": lambda o: Place(o.region_id),
-    "federation.outboxmessage": lambda o: NODE_WIDE,
-    "federation.inboxmessage": lambda o: NODE_WIDE,
-    "federation.refusedmessage": lambda o: NODE_WIDE,
+    # The node's own message log belongs to the region the node serves.
+    "federation.outboxmessage": lambda o: Place(settings.TONGBAN_REGION),
+    "federation.inboxmessage": lambda o: Place(settings.TONGBAN_REGION),
+    "federation.refusedmessage": lambda o: Place(settings.TONGBAN_REGION),
 }
 
 # The same places as query lookups, for lists: (path to the region code, path to the department id).
