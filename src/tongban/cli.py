@@ -14,7 +14,7 @@ HELP = """usage: tongban COMMAND [options]
 
   serve            run the web server (gunicorn) on TONGBAN_HOST:TONGBAN_PORT
   worker           run the background worker (notices, deadline warnings, art. 32 rule)
-  demo             migrate, load the demo data and serve it, printing URLs and logins
+  demo             prepare and serve the demo: four federated regional nodes with one login (--single: one node)
   migrate          create or update the database tables
   load_demo        load the demo catalog into the current database
   import_catalog   import the catalog from a JSON or Excel file

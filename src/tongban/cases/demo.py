@@ -134,6 +134,17 @@ def ensure_demo_cases(region_code: str | None = None) -> int:
     return len(made)
 
 
+def _tolerance_fits(impl: ItemImplementation) -> bool:
+    """Whether the guide's promised limit leaves time to supply a missing material (some do not: 1 day)."""
+    from tongban.cases.services.commitments import tolerance_refusal
+    from tongban.core.errors import DomainError
+
+    try:
+        return tolerance_refusal(Case(guide_version=impl.current_version)) is None
+    except DomainError:  # e.g. next year's calendar not loaded: not a candidate today
+        return False
+
+
 def _credit_cases(region_code, applicant, clerk, reviewer, head, online, through_review) -> list[Case]:  # type: ignore[no-untyped-def]
     """SCENARIOS §5 and §6 on this node: one case granted on a commitment, awaiting its 事后核查, and one
     accepted with a material missing (容缺), awaiting it."""
@@ -155,7 +166,14 @@ def _credit_cases(region_code, applicant, clerk, reviewer, head, online, through
         services.issue(clerk, case)
         services.deliver(clerk, case, method="online")
         made.append(case)
-    tolerant = published.filter(current_version__materials__necessity="tolerated").distinct().order_by("id").first()
+    tolerant = next(
+        (
+            impl
+            for impl in published.filter(current_version__materials__necessity="tolerated").distinct().order_by("id")
+            if _tolerance_fits(impl)
+        ),
+        None,
+    )
     if tolerant is not None:
         form = _sample_form(tolerant.current_version.form_schema or {})
         case = services.create_draft(applicant, implementation=tolerant, form_data=form)

@@ -1,7 +1,7 @@
 """Demo logins for identity: one staff member per role in the node's region, and one applicant.
 
-Not wired in yet: ``tongban demo`` (tongban.core.management.commands.demo) should call
-``ensure_demo_staff()`` after its own logins and print ``DEMO_STAFF`` with them (docs/demo.md too).
+``tongban demo`` calls ``ensure_demo_staff()`` on every demo node and prints ``DEMO_STAFF``. The applicant
+has the same ID number on every node, which is what lets single sign-on find her everywhere.
 Everything goes through the identity commands as the system actor, and running it twice changes nothing.
 """
 
