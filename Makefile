@@ -29,7 +29,7 @@ test-sqlite: $(STAMP)
 	$(BIN)/pytest -q
 
 test-postgres: $(STAMP)
-	$(BIN)/python scripts/with_postgres.py $(BIN)/pytest -q -m 'not e2e'
+	$(BIN)/python scripts/with_postgres.py $(BIN)/pytest -q -m 'not e2e and not nodes'
 
 test: lint test-sqlite test-postgres
 

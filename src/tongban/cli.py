@@ -40,7 +40,7 @@ def _setup() -> None:
 
 
 def serve(argv: list[str]) -> int:
-    from tongban.config import env
+    from tongban.config import env, var_dir
 
     _setup()
     from django.core.management import call_command
@@ -59,6 +59,10 @@ def serve(argv: list[str]) -> int:
         "-",
         "--graceful-timeout",
         "5",
+        # gunicorn's control socket defaults to one path per user: give each node its own, or nodes on
+        # one machine (the demo) would take it from each other.
+        "--control-socket",
+        str(var_dir() / "gunicorn.ctl"),
         *argv,
     ]
     os.execvp(sys.executable, [sys.executable, "-m", *args])

@@ -89,4 +89,5 @@ class Command(BaseCommand):
                 self.stdout.write(", ".join(f"{k}={v}" for k, v in sent.items()))
             if once:
                 return
-            time.sleep(1)
+            if not sent.get("delivered"):  # a backlog is drained round after round, without pausing
+                time.sleep(1)
