@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import need
 from tongban.federation.canonical import MAX_EXACT_INT, canonical, loads
 
 # RFC 8785 §3.2.2: the input, and §3.2.4: its canonical form as UTF-8 bytes.
@@ -328,8 +329,7 @@ process.stdout.write(input.map(jcs).join("\n"));
 
 def test_agrees_with_node_json_stringify() -> None:
     node = shutil.which("node")
-    if node is None:  # not in the CI package list; an extra check where a developer has Node.js
-        pytest.skip("Node.js is not installed; it is only an optional cross-check")
+    need("Node.js (an independent JSON serialiser)", node is not None, "apt-get install nodejs")
     rng = random.Random(1984)
     values = [_random_value(rng, depth=4) for _ in range(2000)]
     values += [_double(bits) for bits, _ in APPENDIX_B]
