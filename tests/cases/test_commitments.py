@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from tests.cases import make as m
 from tests.cases.conftest import ZONE
@@ -355,6 +356,11 @@ def test_a_false_commitment_leads_by_the_heads_decision_to_revocation_a_credit_e
     assert notice.context["finding"] == "经营场所与申报不符"
     entry = CreditEntry.objects.get(case=case)
     assert (entry.kind, entry.decision) == (EntryKind.FALSE_COMMITMENT, notice.number)
+    from tongban.cases.national_export import record
+
+    exported = record(case)
+    revoked_at = timezone.localtime(case.revoked_at).isoformat(timespec="seconds")
+    assert (exported["acceptance"]["status"], exported["result"]["revoked_at"]) == ("revoked", revoked_at)
 
     later = services.create_draft(w.actor("applicant"), implementation=w.implementation)
     with pytest.raises(DomainError) as refused:

@@ -134,6 +134,7 @@ def record(case: Case, *, full: bool = False) -> dict[str, Any]:
             "license_number": case.result_number,
             "posted": case.delivery_method == DeliveryMethod.POST,
             "delivered_at": _iso(case.delivered_at),
+            "revoked_at": _iso(case.revoked_at),  # 撤销: an approval revoked later (a false 告知承诺)
             "satisfaction": None,  # filled once evaluations (好差评) exist
         },
     }
