@@ -83,14 +83,7 @@ def own_codes(actor: Actor) -> set[str]:
     person = actor.person
     if person is None:
         return set()
-    from django.db.models import Q
-    from django.utils import timezone
+    from tongban.identity.policy import own_organisations
 
-    from tongban.identity.models import Authorisation, Organisation
-
-    today = timezone.localdate()
-    authorised = Authorisation.objects.filter(
-        revoked_at__isnull=True, valid_from__lte=today, valid_to__gte=today, agent_id=person.pk
-    ).values("principal_organisation")
-    orgs = Organisation.objects.filter(Q(legal_representative_id=person.pk) | Q(pk__in=authorised))
+    orgs = own_organisations(actor)
     return {normalise(person.id_number), *(normalise(c) for c in orgs.values_list("uscc", flat=True))}

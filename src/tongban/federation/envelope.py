@@ -43,18 +43,6 @@ def uuid7() -> str:
     return str(uuid.UUID(int=value))
 
 
-_KEY_IDS: dict[int, tuple[PrivateKey, str]] = {}
-
-
-def key_id(key: PrivateKey) -> str:
-    """The key's id (SM3 of its public key), derived once per key object: deriving costs a signature."""
-    known = _KEY_IDS.get(id(key))
-    if known is None or known[0] is not key:
-        known = (key, key.public_key().fingerprint())
-        _KEY_IDS[id(key)] = known
-    return known[1]
-
-
 def body_digest(body: dict[str, Any]) -> str:
     return sm3(canonical(body)).hex()
 
@@ -107,7 +95,7 @@ def seal(
         "receiver": receiver,
         "sent_at": (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="milliseconds"),
         "body_sm3": body_digest(body),
-        "key_id": key_id(key),
+        "key_id": key.key_id(),
     }
     signature = base64.b64encode(key.sign(canonical(header))).decode("ascii")
     return Envelope(header, body, signature)

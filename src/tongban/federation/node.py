@@ -70,10 +70,11 @@ def forget() -> None:
 
 def trust_list() -> TrustList:
     """The trust list in force: the highest verified version. TrustError when there is none yet."""
-    stored = TrustListVersion.objects.order_by("-version").first()
+    # Asked for every message and every delivery round: read only the key here, the document once.
+    stored = TrustListVersion.objects.order_by("-version").values_list("version", "pk").first()
     if stored is None:
         raise TrustError("no_trust_list", Text("本节点尚未加载信任列表", "this node has not loaded a trust list yet"))
-    return _parsed(stored.version, stored.pk)
+    return _parsed(*stored)
 
 
 @functools.lru_cache(maxsize=4)

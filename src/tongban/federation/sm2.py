@@ -352,7 +352,16 @@ class PublicKey(_Key):
 class PrivateKey(_Key):
     """An SM2 private key (SM2私钥): signs data; serialised as PKCS#8, optionally encrypted."""
 
-    __slots__ = ()
+    __slots__ = ("_key_id",)
+
+    def key_id(self) -> str:
+        """The fingerprint of the matching public key (its id in trust lists), derived once per key:
+        deriving it costs about as much as a signature, and every sealed message names it."""
+        try:
+            return self._key_id
+        except AttributeError:
+            self._key_id: str = self.public_key().fingerprint()
+            return self._key_id
 
     @classmethod
     def generate(cls) -> PrivateKey:

@@ -163,7 +163,7 @@ def sign(body: dict[str, Any], operator: PrivateKey) -> dict[str, Any]:
         "body": body,
         "signature": {
             "alg": ALGORITHM,
-            "key_id": operator.public_key().fingerprint(),
+            "key_id": operator.key_id(),
             "value": base64.b64encode(signature).decode("ascii"),
         },
     }

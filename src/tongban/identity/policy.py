@@ -372,22 +372,32 @@ def _own_q(actor: Actor, model: Any, relation: str) -> Q | None:
     if pid is None:
         return None
     if label == "identity.organisation":
-        from tongban.identity.models import Authorisation
-
-        authorised = Authorisation.objects.filter(_in_force_today(), agent_id=pid).values("principal_organisation")
-        return Q(legal_representative_id=pid) | Q(pk__in=authorised)
+        return _represented_q(pid)
     if label == "identity.authorisation":
         principal = Q(principal_person_id=pid) | Q(principal_organisation__legal_representative_id=pid)
         return principal if relation == "principal" else principal | Q(agent_id=pid)
     if label == "identity.personaldataaccess":
         return Q(person_id=pid)
     if label == "credit.creditentry":
-        from tongban.identity.models import Authorisation, Organisation
-
-        authorised = Authorisation.objects.filter(_in_force_today(), agent_id=pid).values("principal_organisation")
-        orgs = Organisation.objects.filter(Q(legal_representative_id=pid) | Q(pk__in=authorised)).values("uscc")
-        return Q(subject_code=person.id_number) | Q(subject_code__in=orgs)
+        return Q(subject_code=person.id_number) | Q(subject_code__in=own_organisations(actor).values("uscc"))
     return None
+
+
+def _represented_q(pid: int) -> Q:
+    """Organisations a person represents (legal representative) or holds an authorisation in force for."""
+    from tongban.identity.models import Authorisation
+
+    authorised = Authorisation.objects.filter(_in_force_today(), agent_id=pid).values("principal_organisation")
+    return Q(legal_representative_id=pid) | Q(pk__in=authorised)
+
+
+def own_organisations(actor: Actor) -> QuerySet:
+    """The organisations that are the actor's own, as the ``own`` rule sees them (none without a person)."""
+    from tongban.identity.models import Organisation
+
+    if actor.person is None:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(_represented_q(actor.person.pk))
 
 
 def _own_cases_q(uid: int | None, pid: int | None) -> Q:

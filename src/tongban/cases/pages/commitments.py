@@ -362,9 +362,9 @@ def verification_queue(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     qs = visible(actor, "case.verify", _open_verifications(Verification.objects.all()))
     overdue_only = request.GET.get("overdue") == "1"
-    overdue_count = qs.filter(due_at__lt=now).count()
+    overdue_count = rules.overdue_verifications(qs, now).count()
     if overdue_only:
-        qs = qs.filter(due_at__lt=now)
+        qs = rules.overdue_verifications(qs, now)
     qs = qs.select_related("case", "case__department", "commitment").order_by("due_at", "id")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -380,7 +380,7 @@ def supervision_summary(actor: Actor) -> dict[str, Any]:
     """The supervisor's figures of credit-backed handling in their scope, and the late verifications."""
     now = timezone.now()
     verifications = visible(actor, "case.read", _open_verifications(Verification.objects.all()))
-    late = verifications.filter(due_at__lt=now)
+    late = rules.overdue_verifications(verifications, now)
     owing = visible_cases(actor, Case.objects.filter(status__in=SUPPLIABLE, materials__state=MaterialState.TOLERATED))
     overdue_supplies = CaseMaterial.objects.filter(
         state=MaterialState.TOLERATED,
