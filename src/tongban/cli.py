@@ -26,6 +26,7 @@ HELP = """usage: tongban COMMAND [options]
   lifecycle_diagram  write the case lifecycle table and diagram to docs/case-lifecycle.md
   verify_events    check the hash chain of case events (one case or all)
   export_cases     export cases in the national exchange shape (JSON lines)
+  verify-license   verify an e-licence offline (JSON, PDF or VC) against the trust list
   help             every other command (Django's management commands)
 
 Settings come from TONGBAN_* environment variables; see docs/operations.md.
@@ -74,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in {"-h", "--help"}:
         print(HELP)
         return 0
-    command, rest = argv[0], argv[1:]
+    # Django's command names are module names, so they cannot hold a dash; `tongban verify-license` is
+    # the spelling people type (and the public contract), so a dash is read as an underscore.
+    command, rest = argv[0].replace("-", "_"), argv[1:]
+    if command == "help" and rest:
+        rest = [rest[0].replace("-", "_"), *rest[1:]]
     if command == "serve":
         if rest[:1] in (["-h"], ["--help"]):
             print(

@@ -66,6 +66,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TONGBAN_TRUST_LIST", "", "Where the signed trust list is fetched from: a file path or an http(s) URL."),
     Setting("TONGBAN_FEDERATION_SKEW_SECONDS", "300", "Largest accepted difference between a message's time and ours."),
     Setting("TONGBAN_FEDERATION_MAX_ATTEMPTS", "12", "Delivery attempts before a message goes to the dead letters."),
+    # electronic seals (电子印章) of issuing departments (tongban.licenses; see docs/seals.md)
+    Setting(
+        "TONGBAN_SEAL_KEY_PASSWORD",
+        "",
+        "Password that encrypts the seal keys of the file key store; generated once into <var>/keys/seal-password "
+        "when unset (production sets it, or uses an HSM/KMS key store).",
+    ),
+    Setting(
+        "TONGBAN_KEYSTORE",
+        "tongban.licenses.keystore.FileKeyStore",
+        "Dotted path of the class keeping seal private keys; replace it to use an HSM or KMS.",
+    ),
     # identity: login, lockout, sessions, OAuth2 / OIDC (tongban.identity.auth; see docs/sso.md)
     Setting("TONGBAN_SESSION_HOURS", "8", "A login lasts this many hours at most, and ends when the browser closes."),
     Setting("TONGBAN_LOGIN_MAX_FAILURES", "5", "Failed logins for one username within 15 minutes before it is locked."),

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "tongban.cases",
     "tongban.credit",
     "tongban.federation",
+    "tongban.licenses",
     "tongban.web",
     "django_tasks",
     "django_tasks_db",

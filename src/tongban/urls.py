@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tongban.core.views import healthz
+from tongban.licenses.sharing_api import LicenseLookupView
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -16,6 +17,8 @@ urlpatterns = [
     path("api/v1/", include("tongban.cases.api_urls")),
     path("api/v1/", include("tongban.credit.api_urls")),
     path("api/v1/", include("tongban.federation.api_urls")),
+    path("api/v1/", include("tongban.licenses.api_urls")),
+    path("api/v1/license-lookups/", LicenseLookupView.as_view(), name="license-lookup"),
     path("", include("tongban.federation.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tongban.identity.auth.sso_urls")),
@@ -25,6 +28,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("tongban.identity.auth.urls")),
     path("", include("tongban.identity.urls")),
     path("", include("tongban.cases.urls")),
+    path("", include("tongban.licenses.urls")),
     path("", include("tongban.web.urls")),
     prefix_default_language=False,
 )

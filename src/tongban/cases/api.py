@@ -179,7 +179,9 @@ ACTIONS: dict[str, tuple[type[drf_serializers.Serializer], str, Call]] = {
     "issue": (
         s.IssueSerializer,
         "Produce the result (制证)",
-        lambda a, c, d, v: services.issue(a, c, result_number=_str(d, "result_number"), version=v),
+        lambda a, c, d, v: services.issue(
+            a, c, result_number=_str(d, "result_number"), license_data=d.get("license_data"), version=v
+        ),
     ),
     "deliver": (
         s.DeliverSerializer,
@@ -315,6 +317,7 @@ class CaseViewSet(viewsets.GenericViewSet):
         "receive": "case.intake",
         "upload": "case.read",
         "record_material": "case.read",
+        "use_license": "case.read",
         "file": "case.read",
         "notice": "case.read",
         "export": "case.export",
@@ -481,6 +484,35 @@ class CaseViewSet(viewsets.GenericViewSet):
                 material_id=int(material_id),
                 evidence=_str(data, "evidence"),
                 note=_str(data, "note"),
+                version=_version(request),
+            )
+            return _state(actor, case)
+
+        return idempotency.run(request, run)
+
+    @extend_schema(
+        summary="Satisfy a material with an e-licence (免提交): verified here before anything is written",
+        request=s.UseLicenseSerializer,
+        responses={200: s.CaseStateSerializer},
+        parameters=[ROLE_HEADER, IDEMPOTENCY_HEADER, IF_MATCH],
+    )
+    @action(
+        detail=True, methods=["post"], url_path=r"materials/(?P<material_id>\d+)/use-license", url_name="use-license"
+    )
+    def use_license(self, request: Request, number: str, material_id: str) -> Response:
+        from tongban.licenses import sharing
+
+        case = self.get_object()
+        actor = actor_for(request)
+
+        def run() -> Response:
+            data = _body(request.data)
+            sharing.use_license(
+                actor,
+                case,
+                material_id=int(material_id),
+                license_document=sharing.document_for(data.get("license_document"), _str(data, "identifier")),
+                consent=_str(data, "consent"),
                 version=_version(request),
             )
             return _state(actor, case)

@@ -55,6 +55,7 @@ class MaterialEvidence(models.TextChoices):
     UPLOAD = "upload", _("uploaded electronic file")
     ORIGINAL_SEEN = "original_seen", _("original seen at the window")
     COPY_SCANNED = "copy_scanned", _("paper copy scanned")
+    LICENSE = "license", _("verified e-licence (免提交)")
 
 
 class SpecialProcedure(models.TextChoices):

@@ -58,6 +58,12 @@ def _sample_form(schema: dict) -> dict:
     return form
 
 
+def _license_data(case: Case) -> dict | None:
+    from tongban.licenses.demo import license_data
+
+    return license_data(case)
+
+
 def _attach_all(actor: Actor, case: Case) -> None:
     for material in case.materials.all():
         services.attach_file(actor, case, material_id=material.pk, upload=io.BytesIO(DEMO_PDF), name="扫描件.pdf")
@@ -126,7 +132,7 @@ def ensure_demo_cases(region_code: str | None = None) -> int:
         lambda c: services.accept(clerk, c),
         through_review,
         lambda c: services.approve(head, c, opinion="同意"),
-        lambda c: services.issue(clerk, c),
+        lambda c: services.issue(clerk, c, license_data=_license_data(c)),
         lambda c: services.deliver(clerk, c, method="online"),
     )
     made.append(done)
@@ -163,7 +169,7 @@ def _credit_cases(region_code, applicant, clerk, reviewer, head, online, through
         case.refresh_from_db()
         through_review(case)
         services.approve(head, case, opinion="依承诺准予")
-        services.issue(clerk, case)
+        services.issue(clerk, case, license_data=_license_data(case))
         services.deliver(clerk, case, method="online")
         made.append(case)
     tolerant = next(

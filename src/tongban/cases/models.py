@@ -185,6 +185,12 @@ class CaseMaterial(models.Model):
         _("state"), max_length=10, choices=c.MaterialState.choices, default=c.MaterialState.MISSING
     )
     evidence = models.CharField(_("how given"), max_length=16, choices=c.MaterialEvidence.choices, blank=True)
+    license_identifier = models.CharField(
+        _("e-licence used"), max_length=120, blank=True, help_text=_("identifier of the e-licence that satisfies it")
+    )
+    license_document = models.JSONField(
+        _("e-licence document"), null=True, blank=True, help_text=_("the signed licence with its log proof, as verified")
+    )
     note = models.CharField(_("note"), max_length=500, blank=True)
     problem = models.CharField(
         _("problem"),

@@ -374,6 +374,18 @@ class RecordMaterialSerializer(VersionSerializer):
     note = serializers.CharField(required=False, allow_blank=True)
 
 
+class UseLicenseSerializer(VersionSerializer):
+    license_document = serializers.DictField(
+        required=False,
+        help_text="the signed licence document with its log proof, as a licence look-up returned it "
+        "(a licence of another node)",
+    )
+    identifier = serializers.CharField(
+        required=False, help_text="instead of the document: the identifier of a licence this node issued"
+    )
+    consent = serializers.CharField(help_text="how the holder agreed to the use of their licence (授权)")
+
+
 class ReasonsSerializer(VersionSerializer):
     reasons = serializers.CharField()
     basis = serializers.CharField()
@@ -424,6 +436,12 @@ class TerminateSerializer(VersionSerializer):
 
 class IssueSerializer(VersionSerializer):
     result_number = serializers.CharField(required=False, allow_blank=True)
+    license_data = serializers.DictField(
+        required=False,
+        help_text="When the guide names a result licence type: the licence's data the case's form does not "
+        "give (fields of the type's JSON Schema, e.g. the registration number). The e-licence is signed in "
+        "the same step.",
+    )
 
 
 class DeliverSerializer(VersionSerializer):

@@ -22,17 +22,34 @@ from django.db import transaction
 
 from tongban.catalog import choices as c
 from tongban.catalog import services
-from tongban.catalog.demo_data import guides_business, guides_people, guides_social, items, places
+from tongban.catalog.demo_data import guides_business, guides_people, guides_social, items, license_types, places
 from tongban.catalog.demo_data.agreements import AGREEMENTS
 from tongban.catalog.demo_data.common import GUIDE_DEFAULTS, Guide, GuideSpec, Material
 from tongban.catalog.demo_data.faqs import faq_for
 from tongban.catalog.demo_data.items import ItemSpec
 from tongban.catalog.demo_data.places import DepartmentSpec, RegionSpec, make_uscc
 from tongban.catalog.demo_data.revisions import REVISIONS, V1_EFFECTIVE, RevisionSpec
-from tongban.catalog.models import Agreement, Department, Hall, ItemImplementation, ServiceItem, Window
+from tongban.catalog.models import (
+    Agreement,
+    Department,
+    Hall,
+    ItemImplementation,
+    LicenseType,
+    ServiceItem,
+    Window,
+)
 from tongban.identity.actor import SYSTEM
 
-COUNT_KEYS = ("departments", "halls", "windows", "items", "implementations", "guide_versions", "agreements")
+COUNT_KEYS = (
+    "departments",
+    "halls",
+    "windows",
+    "items",
+    "implementations",
+    "guide_versions",
+    "agreements",
+    "license_types",
+)
 GUIDES: tuple[GuideSpec, ...] = (*guides_business.GUIDES, *guides_people.GUIDES, *guides_social.GUIDES)
 
 
@@ -231,10 +248,17 @@ def _load_agreements(counts: dict[str, int]) -> None:
         counts["agreements"] += 1
 
 
+def _load_license_types(counts: dict[str, int]) -> None:
+    for row in license_types.rows():
+        _, created = LicenseType.objects.update_or_create(code=row["code"], defaults=row)
+        counts["license_types"] += int(created)
+
+
 @transaction.atomic
 def load_demo() -> dict[str, int]:
     """Load the demo catalog in one transaction; return how many rows of each kind were created."""
     counts = dict.fromkeys(COUNT_KEYS, 0)
+    _load_license_types(counts)
     departments = _load_departments(counts)
     _load_halls(counts, departments)
     item_rows = _load_items(counts)

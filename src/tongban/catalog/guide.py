@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,7 @@ GUIDE_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("fees", "收费项目", "fees"),
     ("result_type", "办理结果类型", "result type"),
     ("result_name", "办理结果名称", "result name"),
+    ("result_license_type", "结果电子证照类型", "result licence type"),
     ("special_procedures", "特别程序", "special procedures"),
     ("joint_organs", "联办机构", "joint-handling organs"),
     ("process", "办理流程", "process"),
@@ -108,6 +110,7 @@ _LISTS = {
 _MATERIAL_BOOLS = {"main", "commitment_allowed"}
 # Upper bounds a person would recognise: two months is the usual verification window, and Shenzhen's
 # 容缺 rule allows at most 20 working days to supply (STANDARDS §6); allow some room above both.
+LICENSE_TYPE_CODE = re.compile(r"^[0-9A-HJ-NP-RT-UW-Y]{2}\d{6}[0-9A-HJ-NP-RT-UW-Y]{10}\d{3}$")
 _MAXIMA = {"verification_days": 365, "tolerance_days": 60}
 
 # Fields added after guides were first published, with their defaults. The canonical content leaves
@@ -118,6 +121,7 @@ _ADDED_LATER = {
     "commitment_text": "",
     "verification_days": None,
     "tolerance_days": None,
+    "result_license_type": "",
 }
 _MATERIAL_ADDED_LATER = {"main": False, "commitment_allowed": False}
 
@@ -186,6 +190,7 @@ def validate_guide(data: dict[str, Any], materials: list[dict[str, Any]]) -> lis
     problems += _check_limits(data)
     problems += _check_maxima(data)
     problems += _check_commitment(data, materials)
+    problems += _check_license_type(data)
     problems += _check_form_schema(data.get("form_schema"))
     problems += _check_url(data.get("online_url"))
     problems += validate_materials(materials)
@@ -221,6 +226,32 @@ def _check_maxima(data: dict[str, Any]) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _check_license_type(data: dict[str, Any]) -> list[Problem]:
+    """A result licence type is a GB/T 36904 type code, and only a licence result has one."""
+    code = data.get("result_license_type") or ""
+    if not code:
+        return []
+    if not isinstance(code, str) or not LICENSE_TYPE_CODE.match(code):
+        return [
+            _problem(
+                "result_license_type",
+                "malformed",
+                "结果电子证照类型代码应为定义机构统一社会信用代码加3位顺序号（21位）",
+                "the result licence type is the defining organ's USCC followed by 3 digits (21 characters)",
+            )
+        ]
+    if data.get("result_type", c.ResultType.APPROVAL) != c.ResultType.LICENSE:
+        return [
+            _problem(
+                "result_license_type",
+                "not_a_license_result",
+                "只有办理结果类型为证照的事项才能指定结果电子证照类型",
+                "only a guide whose result is a licence names a result licence type",
+            )
+        ]
+    return []
 
 
 def _check_commitment(data: dict[str, Any], materials: list[dict[str, Any]]) -> list[Problem]:

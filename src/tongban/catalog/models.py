@@ -341,6 +341,12 @@ class GuideVersion(models.Model):
         _("result type"), max_length=10, choices=c.ResultType.choices, default=c.ResultType.APPROVAL
     )
     result_name = models.CharField(_("result name"), max_length=200, blank=True)
+    result_license_type = models.CharField(
+        _("result licence type"),
+        max_length=21,
+        blank=True,
+        help_text=_("code of the e-licence type the issue step creates (电子证照类型代码)"),
+    )
     special_procedures = models.JSONField(
         _("special procedures"), default=list, blank=True, help_text=_("list of {kind, limit, note}; time not counted")
     )
@@ -445,6 +451,43 @@ class MaterialRequirement(models.Model):
         if not self.guide.is_draft:
             raise ValidationError(_("materials of a published guide version cannot be changed"), code="guide_published")
         return super().delete(*args, **kwargs)
+
+
+class LicenseType(models.Model):
+    """证照类型: a kind of e-licence as its defining organ defines it (GB/T 36903/36904).
+
+    The code is the defining organ's USCC followed by a 3-digit sequence. ``schema`` is the JSON Schema of
+    the licence's own data (照面信息); the issue step fills it from the case and the guide.
+    """
+
+    code = models.CharField(_("type code"), max_length=21, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    defining_organ_name = models.CharField(_("defining organ"), max_length=128)
+    holder_kind = models.CharField(
+        _("holder"), max_length=10, choices=c.ServiceObject.choices, default=c.ServiceObject.NATURAL
+    )
+    schema = models.JSONField(_("fields (JSON Schema)"), default=dict, blank=True)
+    validity_years = models.PositiveSmallIntegerField(
+        _("validity (years)"), null=True, blank=True, help_text=_("empty: valid until revoked (长期有效)")
+    )
+    template = models.CharField(
+        _("printed form"),
+        max_length=40,
+        default="certificate",
+        help_text=_("layout of the printed form: certificate (证书) or license (执照)"),
+    )
+
+    class Meta:
+        verbose_name = _("licence type")
+        verbose_name_plural = _("licence types")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def defining_organ_code(self) -> str:
+        return self.code[:18]
 
 
 class AgreementQuerySet(models.QuerySet):

@@ -284,6 +284,8 @@ def prepare(demo: Demo, say: Say) -> None:
 
     with ThreadPoolExecutor(PARALLEL) as pool:
         list(pool.map(one, demo.nodes))  # re-raises the first failure, after the others finished
+    if not trust_list_current(demo):  # the nodes' seals exist now: put them on the list
+        _sign_trust_list(demo, say)
     for node in demo.nodes:
         if node is not PROVIDER:
             _register_client(demo, node, say)
@@ -336,9 +338,22 @@ def trust_list_current(demo: Demo) -> bool:
                 for k in entry["keys"]
             ):
                 return False
+            if _exported_seals(demo, node) - {s["seal_id"] for s in entry.get("seals") or []}:
+                return False
     except (OSError, ValueError, KeyError, TypeError, SM2Error):
         return False
     return True
+
+
+def seals_file(demo: Demo, node: DemoNode) -> Path:
+    return demo.folder(node) / "seals.json"  # written by the node's `tongban demo --single`
+
+
+def _exported_seals(demo: Demo, node: DemoNode) -> set[str]:
+    path = seals_file(demo, node)
+    if not path.exists():
+        return set()
+    return {s["seal_id"] for s in json.loads(path.read_text(encoding="utf-8"))["seals"]}
 
 
 def _sign_trust_list(demo: Demo, say: Say) -> None:
@@ -358,6 +373,8 @@ def _sign_trust_list(demo: Demo, say: Say) -> None:
             "--node", node.node_id, "--name", node.name, "--regions", node.region,
             "--url", demo.url(node), "--key", str(demo.public_key(node)),
         )  # fmt: skip
+        if seals_file(demo, node).exists():
+            _quiet("federation", "trust-add-seals", body, str(seals_file(demo, node)), "--node", node.node_id)
     _quiet("federation", "trust-sign", body, "--operator-key", str(demo.operator_key), "--out", str(demo.trust_list))
     say(f"  trust list v{held + 1} with {', '.join(n.node_id for n in demo.nodes)} signed to {_shown(demo.trust_list)}")
 

@@ -6,22 +6,35 @@ anchor). A message is accepted only from a node on the list, signed with a key o
 valid at the message's time and is not revoked. Lists carry a version; a node never goes back to an
 older version than the one it holds (a downgrade would resurrect revoked keys).
 
+The list also publishes the electronic seals (电子印章, GB/T 38540) of each node's issuing departments:
+their public keys and validity, so anyone holding the list can verify a sealed licence offline. Revoked
+and ended seals stay on the list, so what they signed before stays verifiable as of its time.
+
 The document (JSON)::
 
     {"body": {"format": 1, "version": 7, "issued_at": "…", "next_update": "…",
               "nodes": [{"node_id": "xinyang", "name": "信阳市", "regions": ["411500"],
                          "base_url": "http://127.0.0.1:8001",
                          "keys": [{"key_id": "<SM3 of the key>", "public_key": "-----BEGIN PUBLIC KEY…",
-                                   "valid_from": "…", "valid_to": "…", "revoked_at": null}]}]},
+                                   "valid_from": "…", "valid_to": "…", "revoked_at": null}],
+                         "seals": [{"seal_id": "<department USCC>0001", "kind": 1, "name": "信阳市市场监督管理局",
+                                    "organisation_name": "信阳市市场监督管理局",
+                                    "organisation_code": "<department USCC>",
+                                    "key_id": "<SM3 of the seal's key>", "public_key": "-----BEGIN PUBLIC KEY…",
+                                    "valid_from": "…", "valid_to": "…", "revoked_at": null,
+                                    "picture": {"type": "svg", "data": "<base64>",
+                                                "width_mm": 42, "height_mm": 42}}]}]},
      "signature": {"alg": "SM2-SM3", "key_id": "<operator key id>", "value": "<base64 DER>"}}
 
-The signature covers the RFC 8785 canonical form of ``body``.
+``seals`` may be left out (a node that issues nothing). The signature covers the RFC 8785 canonical form
+of ``body``.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -85,12 +98,50 @@ class NodeKey:
 
 
 @dataclass(frozen=True)
+class SealEntry:
+    """An issuing department's electronic seal (电子印章) as the list publishes it."""
+
+    seal_id: str
+    kind: int  # GB/T 38540: 1 an organisation's seal, 2 a person's
+    name: str
+    organisation_code: str  # the USCC of the department the seal belongs to
+    key_id: str
+    public_key: PublicKey
+    valid_from: datetime
+    valid_to: datetime
+    revoked_at: datetime | None
+    picture: dict[str, Any]
+    organisation_name: str = ""
+
+    def problem_at(self, moment: datetime) -> TrustError | None:
+        """Why this seal may not vouch for something signed at ``moment``, or None when it may."""
+        if self.revoked_at is not None and moment >= self.revoked_at:
+            return TrustError(
+                "seal_revoked",
+                Text(
+                    f"电子印章{self.seal_id}已于{self.revoked_at.isoformat()}吊销",
+                    f"seal {self.seal_id} was revoked at {self.revoked_at.isoformat()}",
+                ),
+            )
+        if not self.valid_from <= moment <= self.valid_to:
+            return TrustError(
+                "seal_expired",
+                Text(
+                    f"电子印章{self.seal_id}的有效期为{self.valid_from.isoformat()}至{self.valid_to.isoformat()}",
+                    f"seal {self.seal_id} is valid from {self.valid_from.isoformat()} to {self.valid_to.isoformat()}",
+                ),
+            )
+        return None
+
+
+@dataclass(frozen=True)
 class NodeEntry:
     node_id: str
     name: str
     regions: tuple[str, ...]
     base_url: str
     keys: tuple[NodeKey, ...]
+    seals: tuple[SealEntry, ...] = ()
 
     def serves(self, region_code: str) -> bool:
         """Whether the node serves this division: one of its regions is it or contains it (by code prefix)."""
@@ -133,6 +184,14 @@ class TrustList:
                 if region_code.startswith(prefix) and (best is None or len(prefix) > best[0]):
                     best = (len(prefix), entry)
         return best[1] if best else None
+
+    def seal(self, seal_id: str) -> tuple[NodeEntry, SealEntry] | None:
+        """The seal with this id and the node that publishes it, whatever its state (judge it with problem_at)."""
+        for entry in self.nodes.values():
+            for seal in entry.seals:
+                if seal.seal_id == seal_id:
+                    return entry, seal
+        return None
 
     def sender_key(self, node_id: str, key_id: str, moment: datetime) -> NodeKey:
         """The key a node signed with, if the list lets it vouch for ``moment``; else TrustError."""
@@ -206,33 +265,9 @@ def load(document: dict[str, Any] | str | bytes, anchor: PublicKey, *, held_vers
         )
     nodes: dict[str, NodeEntry] = {}
     for raw_node in body.get("nodes") or []:
-        keys = []
-        for raw_key in raw_node.get("keys") or []:
-            try:
-                public = PublicKey.from_pem(raw_key["public_key"])
-            except (SM2Error, KeyError) as exc:
-                raise TrustError(
-                    "malformed", Text(f"节点“{raw_node.get('node_id')}”的公钥无效", "a node's public key is not valid")
-                ) from exc
-            if public.fingerprint() != raw_key.get("key_id"):
-                raise TrustError("malformed", Text("公钥与其编号不符", "a public key does not match its key id"))
-            keys.append(
-                NodeKey(
-                    key_id=raw_key["key_id"],
-                    public_key=public,
-                    valid_from=_time(raw_key.get("valid_from"), "密钥生效时间"),
-                    valid_to=_time(raw_key.get("valid_to"), "密钥失效时间"),
-                    revoked_at=_time(raw_key["revoked_at"], "吊销时间") if raw_key.get("revoked_at") else None,
-                )
-            )
-        entry = NodeEntry(
-            node_id=str(raw_node["node_id"]),
-            name=str(raw_node.get("name", "")),
-            regions=tuple(str(r) for r in raw_node.get("regions") or []),
-            base_url=str(raw_node.get("base_url", "")).rstrip("/"),
-            keys=tuple(keys),
-        )
+        entry = _node_entry(raw_node)
         nodes[entry.node_id] = entry
+    _refuse_duplicate_seals(nodes.values())
     return TrustList(
         version=version,
         issued_at=_time(body.get("issued_at"), "签发时间"),
@@ -240,3 +275,80 @@ def load(document: dict[str, Any] | str | bytes, anchor: PublicKey, *, held_vers
         nodes=nodes,
         document=document,
     )
+
+
+def _public_key(raw: dict[str, Any], what: Text) -> PublicKey:
+    """The PEM public key of a key or seal entry, checked against the key id it is published with."""
+    try:
+        public = PublicKey.from_pem(raw["public_key"])
+    except (SM2Error, KeyError, TypeError) as exc:
+        raise TrustError("malformed", what) from exc
+    if public.fingerprint() != raw.get("key_id"):
+        raise TrustError("malformed", Text("公钥与其编号不符", "a public key does not match its key id"))
+    return public
+
+
+def _node_key(node_id: Any, raw_key: dict[str, Any]) -> NodeKey:
+    public = _public_key(raw_key, Text(f"节点“{node_id}”的公钥无效", "a node's public key is not valid"))
+    return NodeKey(
+        key_id=raw_key["key_id"],
+        public_key=public,
+        valid_from=_time(raw_key.get("valid_from"), "密钥生效时间"),
+        valid_to=_time(raw_key.get("valid_to"), "密钥失效时间"),
+        revoked_at=_time(raw_key["revoked_at"], "吊销时间") if raw_key.get("revoked_at") else None,
+    )
+
+
+def seal_entry(raw: Any, node_id: Any = "") -> SealEntry:
+    """One published seal, checked: a known type, an SM2 key matching its key id, valid times."""
+    if not isinstance(raw, dict) or not raw.get("seal_id") or not isinstance(raw.get("seal_id"), str):
+        raise TrustError(
+            "malformed",
+            Text(f"节点“{node_id}”的电子印章缺少印章编号", f"a seal of node '{node_id}' has no seal id"),
+        )
+    seal_id, kind = raw["seal_id"], raw.get("kind")
+    if isinstance(kind, bool) or kind not in (1, 2):
+        raise TrustError(
+            "malformed",
+            Text(f"电子印章{seal_id}的类型应为1或2", f"seal {seal_id}'s type must be 1 (organisation) or 2 (personal)"),
+        )
+    public = _public_key(raw, Text(f"电子印章{seal_id}的公钥无效", f"the public key of seal {seal_id} is not valid"))
+    picture = raw.get("picture")
+    return SealEntry(
+        seal_id=seal_id,
+        kind=kind,
+        name=str(raw.get("name", "")),
+        organisation_code=str(raw.get("organisation_code", "")),
+        key_id=raw["key_id"],
+        public_key=public,
+        valid_from=_time(raw.get("valid_from"), f"电子印章{seal_id}生效时间"),
+        valid_to=_time(raw.get("valid_to"), f"电子印章{seal_id}失效时间"),
+        revoked_at=_time(raw["revoked_at"], f"电子印章{seal_id}吊销时间") if raw.get("revoked_at") else None,
+        picture=dict(picture) if isinstance(picture, dict) else {},
+        organisation_name=str(raw.get("organisation_name", "")),
+    )
+
+
+def _node_entry(raw_node: dict[str, Any]) -> NodeEntry:
+    node_id = raw_node.get("node_id")
+    return NodeEntry(
+        node_id=str(raw_node["node_id"]),
+        name=str(raw_node.get("name", "")),
+        regions=tuple(str(r) for r in raw_node.get("regions") or []),
+        base_url=str(raw_node.get("base_url", "")).rstrip("/"),
+        keys=tuple(_node_key(node_id, k) for k in raw_node.get("keys") or []),
+        seals=tuple(seal_entry(s, node_id) for s in raw_node.get("seals") or []),
+    )
+
+
+def _refuse_duplicate_seals(entries: Iterable[NodeEntry]) -> None:
+    # A seal id must name one seal: otherwise which key verifies a licence would depend on list order.
+    seen: set[str] = set()
+    for entry in entries:
+        for seal in entry.seals:
+            if seal.seal_id in seen:
+                raise TrustError(
+                    "malformed",
+                    Text(f"电子印章{seal.seal_id}在信任列表中出现了两次", f"seal {seal.seal_id} is on the list twice"),
+                )
+            seen.add(seal.seal_id)

@@ -183,6 +183,28 @@ RULES: dict[str, Rule] = {
             Text("查看节点报文日志并重发死信", "read the node's message log and retry dead letters"),
             roles=frozenset({R.NODE_OPERATOR}),
         ),
+        # A department's electronic seals (电子印章): placed by the department they belong to, so a head acts
+        # on their own department's seals only and a node operator on the departments of their region.
+        Rule(
+            "seal.manage",
+            Text("制作、更换或吊销部门电子印章", "create, rotate or revoke a department's electronic seals"),
+            roles=frozenset({R.NODE_OPERATOR, R.DEPARTMENT_HEAD}),
+        ),
+        # E-licences (电子证照), placed by the issuing department: its staff read them, its head annotates,
+        # suspends, revokes or replaces them; the holder reads their own. Looking up someone's licences
+        # (with their consent) is intake work.
+        Rule("license.read", Text("查阅电子证照", "read e-licences"), roles=_READERS, own="own", reading=True),
+        Rule(
+            "license.manage",
+            Text("加注、中止、撤销或换发电子证照", "annotate, suspend, revoke or replace e-licences"),
+            roles=frozenset({R.DEPARTMENT_HEAD}),
+        ),
+        Rule(
+            "license.lookup",
+            Text("经持证人授权查找其电子证照", "look up a holder's e-licences with their consent"),
+            roles=frozenset({R.WINDOW_CLERK, R.REVIEWER, R.DEPARTMENT_HEAD}),
+            own="own",
+        ),
         # The credit record (信用记录) of persons and organisations; placed by the region that recorded it.
         Rule("credit.read", Text("查阅信用记录", "read credit records"), roles=_READERS, own="own", reading=True),
         Rule(
@@ -255,6 +277,7 @@ _PLACES: dict[str, Callable[[Any], Any]] = {
     "cases.case": lambda o: Place(o.region_id, o.department_id),
     "cases.verification": lambda o: Place(o.case.region_id, o.case.department_id),
     "credit.creditentry": lambda o: Place(o.region_id),
+    "licenses.license": lambda o: Place(o.jurisdiction, o.issuer_id),
     # The node's own message log belongs to the region the node serves.
     "federation.outboxmessage": lambda o: Place(settings.TONGBAN_REGION),
     "federation.inboxmessage": lambda o: Place(settings.TONGBAN_REGION),
@@ -277,6 +300,7 @@ _LOOKUPS: dict[str, tuple[str | None, str | None]] = {
     "cases.case": ("region__code", "department_id"),
     "cases.verification": ("case__region__code", "case__department_id"),
     "credit.creditentry": ("region__code", None),
+    "licenses.license": ("jurisdiction", "issuer_id"),
     "federation.outboxmessage": (None, None),
     "federation.inboxmessage": (None, None),
     "federation.refusedmessage": (None, None),
@@ -380,6 +404,8 @@ def _own_q(actor: Actor, model: Any, relation: str) -> Q | None:
         return Q(person_id=pid)
     if label == "credit.creditentry":
         return Q(subject_code=person.id_number) | Q(subject_code__in=own_organisations(actor).values("uscc"))
+    if label == "licenses.license":
+        return Q(holder_code=person.id_number) | Q(holder_code__in=own_organisations(actor).values("uscc"))
     return None
 
 

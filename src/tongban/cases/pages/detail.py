@@ -52,6 +52,8 @@ from tongban.core.errors import DomainError
 from tongban.identity.actor import Actor, actor_for
 from tongban.identity.masking import mask_id_number
 from tongban.identity.policy import may
+from tongban.licenses import pages as license_pages
+from tongban.licenses import pages_sharing as license_sharing
 
 # The inputs of each action's form; a command's problem naming another field goes to the top of the form.
 ACTION_FIELDS: dict[str, set[str]] = {
@@ -190,6 +192,11 @@ def case_context(
         "applicant_line": _applicant_line(case),
         "form_rows": _form_rows(case),
         "rejected": [r for r in rows if r.material.state == MaterialState.REJECTED],
+        # The e-licence of the result (电子证照): the issue form asks for the fields the case's form lacks.
+        "license_inputs": license_pages.issue_inputs(case) if "issue" in allowed else [],
+        "case_licenses": license_pages.case_licenses(case) if case.issued_at else [],
+        # 免提交: the materials a holder's e-licence may satisfy now, each with its consent form.
+        "license_offers": license_sharing.offers(actor, case),
         **commitments.context(actor, case, allowed, failed=failed, errors=errors, values=values),
     }
 
@@ -262,7 +269,10 @@ def _run(
     elif action == "withdraw":
         s.withdraw(actor, case, reason=t("reason"), version=version)
     elif action == "issue":
-        s.issue(actor, case, result_number=t("result_number"), version=version)
+        # The licence's own fields come as license.<name> (the form lists what the case's form lacks).
+        data = {k.removeprefix("license."): v.strip() for k, v in post.items() if k.startswith("license.")}
+        data = {k: v for k, v in data.items() if v}
+        s.issue(actor, case, result_number=t("result_number"), license_data=data or None, version=version)
     elif action == "deliver":
         s.deliver(
             actor,
@@ -314,6 +324,8 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     except DomainError as exc:
         if action in commitments.ACTIONS:
             errors, on_cards = commitments.errors_for(case, action, exc, request.POST)
+        elif action == "issue":  # the licence data's problems go beside its license.<field> inputs
+            errors = errors_from(exc, *license_pages.issue_error_fields(case))
         else:
             errors = errors_from(exc, ACTION_FIELDS.get(action, set()))
         if action == "request-correction":

@@ -62,6 +62,10 @@ AFTER_COMPLETION: list[Callable[[Case], None]] = []
 ON_ACCEPTANCE: list[Callable[[Case], None]] = []
 # Hooks run inside the transaction that decides a case (准予 or 不予).
 AFTER_DECISION: list[Callable[[Case], None]] = []
+# Hooks run inside the transaction of the issue step (制证): the licences app signs the case's e-licence
+# here. Each takes the actor, the case and the licence data given with the step, and returns what the
+# event records (the licence identifier), or None when it made nothing.
+ON_ISSUE: list[Callable[[Actor, Case, dict[str, Any] | None], dict[str, Any] | None]] = []
 
 MAX_TEXT = 2000
 log = logging.getLogger("tongban.cases")
@@ -554,6 +558,13 @@ def record_material(
             f"材料提交方式应为：{'、'.join(MaterialEvidence.values)}",
             f"evidence must be one of: {', '.join(MaterialEvidence.values)}",
         )
+    if evidence == MaterialEvidence.LICENSE:
+        raise _fail(
+            "evidence",
+            "use_license",
+            "电子证照须通过“使用电子证照”核验后使用",
+            "an e-licence is used through 'use a licence', which verifies it",
+        )
     if evidence == MaterialEvidence.UPLOAD and not material.files.exists():
         raise _fail("evidence", "no_file", "尚未上传该材料的文件", "no file has been uploaded for this material")
     material.state = MaterialState.PROVIDED
@@ -903,14 +914,25 @@ def _close_open_suspension(case: Case) -> None:
 
 
 @transaction.atomic
-def issue(actor: Actor, case: Case | int, *, result_number: str = "", version: int | None = None) -> Case:
-    """制证出件: the result exists (the licence feature attaches the e-licence here)."""
+def issue(
+    actor: Actor,
+    case: Case | int,
+    *,
+    result_number: str = "",
+    license_data: dict[str, Any] | None = None,
+    version: int | None = None,
+) -> Case:
+    """制证出件: the result exists. When the guide names a result licence type, the e-licence is signed
+    here from the case's form and ``license_data`` (what the officer adds), in the same transaction."""
     case = _lock(case, version)
     row = _row(actor, case, "issue")
     number = _text("result_number", result_number, "证照或文书编号", "the result number", required=False, limit=80)
+    payload: dict[str, Any] = {}
+    for hook in ON_ISSUE:
+        payload.update(hook(actor, case, license_data) or {})
     case.issued_at = timezone.now()
-    case.result_number = number or f"{case.number}-R"
-    return _finish(actor, case, row, {"result_number": case.result_number}, at=case.issued_at)
+    case.result_number = number or payload.get("license_number") or f"{case.number}-R"
+    return _finish(actor, case, row, {"result_number": case.result_number, **payload}, at=case.issued_at)
 
 
 @transaction.atomic
@@ -1062,6 +1084,7 @@ __all__ = [
     "AFTER_COMPLETION",
     "AFTER_DECISION",
     "ON_ACCEPTANCE",
+    "ON_ISSUE",
     "accept",
     "allowed_actions",
     "answer_supervision",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tongban.catalog import choices as c
+from tongban.catalog.demo_data import license_types
 
 Material = dict[str, Any]
 Guide = dict[str, Any]
@@ -90,7 +91,7 @@ def material(name: str, *, basis: str = "", source: str = APPLICANT, copies: int
         "name": name, "legal_basis": basis, "source": source, "paper_copies": copies, "paper_size": "A4",
         "form": form, "necessity": necessity, "filling_notes": notes,
         "acceptance_standard": standard or "内容真实、完整、清晰，与原件一致",
-        "license_types": list(licences), "main": False, "commitment_allowed": False,
+        "license_types": [license_types.code(k) for k in licences], "main": False, "commitment_allowed": False,
     }
 
 
@@ -105,7 +106,7 @@ def changed(base: Material, **changes: Any) -> Material:
     for keyword, value in changes.items():
         key = _MATERIAL_KEYWORDS.get(keyword, keyword)
         assert key in out, f"not a material element: {keyword}"
-        out[key] = list(value) if key == "license_types" else value
+        out[key] = [license_types.code(k) for k in value] if key == "license_types" else value
     out["license_types"] = list(out["license_types"])
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tongban.catalog.demo_data import license_types
 from tongban.catalog.demo_data.common import (
     B_ESTATE,
     B_FOOD,
@@ -65,6 +66,7 @@ COMPANY = GuideSpec(
         "promised_limit": 1, "promised_note": "企业开办全程网办，1个工作日内核发营业执照",
         "review_steps": MARKET_STEPS, "visits": 0,
         "result_type": "license", "result_name": "营业执照（同步生成电子营业执照）",
+        "result_license_type": license_types.code("BUSINESS_LICENSE"),
         "form_schema": form("企业设立登记申请", "company_name", "legal_rep", "premises", "capital",
                             "business_scope", "phone"),
     },
@@ -106,6 +108,7 @@ PARTNERSHIP = GuideSpec(
         "service_objects": BOTH_OBJECTS, **MARKET_LIMIT,
         "promised_limit": 1, "review_steps": MARKET_STEPS, "visits": 0,
         "result_type": "license", "result_name": "合伙企业营业执照",
+        "result_license_type": license_types.code("BUSINESS_LICENSE"),
         "form_schema": form("合伙企业设立登记申请", "company_name", "legal_rep", "premises", "partners",
                             "capital", "business_scope", "phone"),
     },
@@ -149,6 +152,7 @@ ADDRESS = GuideSpec(
         "service_objects": LEGAL, **MARKET_LIMIT, "promised_limit": 1,
         "review_steps": MARKET_STEPS, "visits": 0,
         "result_type": "license", "result_name": "营业执照（换发）",
+        "result_license_type": license_types.code("BUSINESS_LICENSE"),
         "form_schema": form("企业住所变更登记申请", "company_name", "uscc", "new_premises", "legal_rep",
                             "phone"),
     },
@@ -164,6 +168,7 @@ NAME_CHANGE = GuideSpec(
         "service_objects": LEGAL, **MARKET_LIMIT, "promised_limit": 1,
         "review_steps": MARKET_STEPS, "visits": 0,
         "result_type": "license", "result_name": "营业执照（换发）",
+        "result_license_type": license_types.code("BUSINESS_LICENSE"),
         "form_schema": form("企业名称变更登记申请", "company_name", "uscc", "legal_rep", "phone"),
     },
     [ADDRESS_MATERIALS[0], changed(ADDRESS_MATERIALS[1], name="关于变更名称的决议或者决定"),
@@ -237,6 +242,7 @@ FOOD_NEW = GuideSpec(
         "promised_limit": 7, "review_steps": ["受理", "审查", "现场核查", "决定"],
         "special_procedures": [FOOD_INSPECTION], "scope": "province",
         "result_type": "license", "result_name": "食品经营许可证",
+        "result_license_type": license_types.code("FOOD_BUSINESS_LICENSE"),
         "form_schema": form("食品经营许可申请", "company_name", "uscc", "premises", "food_category",
                             "legal_rep", "phone"),
     },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tongban.catalog.demo_data import license_types
 from tongban.catalog.demo_data.common import (
     AGENT_ID,
     B_BIRTH,
@@ -112,7 +113,7 @@ HUKOU_PROOF = GuideSpec(
                       "且所需证明属于公安机关户籍类证明事项清单范围的。",
         "modes": ["window", "online", "kiosk"], "visits": 0, "scope": "nationwide",
         "review_steps": ["受理", "核查", "出具"], "result_type": "license",
-        "result_name": "户籍证明（电子证明，可扫码核验）",
+        "result_name": "户籍证明（电子证明，可扫码核验）", "result_license_type": license_types.code("HOUSEHOLD_PROOF"),
         "form_schema": form("户籍类证明申请", "name", "id_number", "purpose", "phone"),
     },
     [ID_CARD, changed(HOUSEHOLD_BOOK, necessity=OPTIONAL, notes="到窗口办理的提供"), PROXY_LETTER, AGENT_ID],
@@ -129,6 +130,7 @@ CRIMINAL = GuideSpec(
         "promised_limit": 1, "review_steps": ["受理", "查询", "出具"],
         "modes": ["window", "online", "proxy"], "visits": 0, "scope": "nationwide",
         "result_type": "license", "result_name": "无犯罪记录证明（电子证明）",
+        "result_license_type": license_types.code("NO_CRIMINAL_RECORD"),
         "form_schema": form("犯罪记录查询申请", "name", "id_number", "purpose", "phone"),
     },
     [ID_CARD, PROXY_LETTER, AGENT_ID],
@@ -214,6 +216,7 @@ MARRY = GuideSpec(
                       "第一千零四十六条至第一千零四十八条），双方亲自到场。",
         "modes": ["window"], "review_steps": ["受理", "审查", "登记"], "logistics": False,
         "scope": "province", "result_type": "license", "result_name": "结婚证（同步生成电子证照）",
+        "result_license_type": license_types.code("MARRIAGE_CERT"),
         "form_schema": form("申请结婚登记声明书", "name", "id_number", "spouse_name", "spouse_id_number",
                             "phone"),
     },
@@ -250,6 +253,7 @@ BIRTH_PROOF = GuideSpec(
                       "助产机构签发（《中华人民共和国母婴保健法》第二十三条）。",
         "modes": ["window", "online"], "review_steps": ["受理", "核对", "签发"], "scope": "county",
         "result_type": "license", "result_name": "出生医学证明（同步生成电子证照）",
+        "result_license_type": license_types.code("BIRTH_CERT"),
         "form_schema": form("出生医学证明首次签发登记", "baby_name", "birth_date", "hospital", "name",
                             "id_number", "phone"),
     },

@@ -60,11 +60,26 @@ def apply_rules(everything: bool = False) -> dict[str, int]:
         "warnings_changed": services.refresh_warnings(),
         "lapsed_for_missing_materials": services.lapse_overdue(),
         "notices_rendered": render_pending(timedelta(0) if everything else timedelta(seconds=60)),
+        "tree_heads_published": _publish_head(),
     }
 
 
+def _publish_head() -> int:
+    """The licence log's newest signed head to the other nodes, so a forked log is noticed (链上核办)."""
+    from tongban.licenses import ledger
+
+    try:
+        return ledger.publish_head()
+    except Exception:  # the worker must survive anything one round meets; the log says what
+        log.exception("publishing the log's tree head failed")
+        return 0
+
+
 class Command(BaseCommand):
-    help = "Run the background worker: queued tasks, deadline warnings, the art. 32 rule and 容缺 deadlines."
+    help = (
+        "Run the background worker: queued tasks, deadline warnings, the art. 32 rule, 容缺 deadlines and the "
+        "licence log's tree heads."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--once", action="store_true", help="apply the rules and drain the queue once, then exit")

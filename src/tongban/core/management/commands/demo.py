@@ -12,9 +12,10 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from tongban.config import env
+from tongban.config import env, var_dir
 from tongban.core.errors import DomainError
 from tongban.identity.demo import DEMO_APPLICANT, DEMO_STAFF, ensure_demo_staff
+from tongban.licenses.demo import ensure_demo_seals, export_seals
 
 # Demo logins are printed at start and listed in docs/demo.md; they exist only in demo databases.
 DEMO_USERS = (
@@ -99,6 +100,8 @@ class Command(BaseCommand):
         call_command("load_demo")
         ensure_demo_users()
         ensure_demo_staff()
+        ensure_demo_seals()
+        export_seals(var_dir() / "seals.json")  # the demo's operator puts them on the trust list
         self.demo_cases()
         call_command("worker", once=True)  # render the demo cases' notices before the first page view
         url = f"http://{env('TONGBAN_HOST')}:{env('TONGBAN_PORT')}"

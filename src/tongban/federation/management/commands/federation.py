@@ -6,6 +6,7 @@ tongban federation trust-new --out LIST [--version N]        an empty, unsigned 
 tongban federation trust-add-node LIST --node ID --name NAME --regions 411500,… --url URL --key PUB.pem [--days N]
 tongban federation trust-rotate LIST --node ID --key NEW.pem [--overlap-days N]
 tongban federation trust-revoke LIST --node ID --key-id KEYID
+tongban federation trust-add-seals LIST SEALS.json --node ID   a node's electronic seals (from `tongban seal export`)
 tongban federation trust-sign LIST --operator-key FILE --out SIGNED   sign (bumps the version)
 tongban federation refresh                                   fetch and accept TONGBAN_TRUST_LIST now
 tongban federation ping NODE [--note TEXT]                   queue a node.ping (the worker delivers it)
@@ -77,6 +78,54 @@ def _key_entry(public: PublicKey, valid_from: datetime, days: int) -> dict[str, 
     }
 
 
+def _read_seals(path: Path, node_id: str) -> list[dict[str, Any]]:
+    """The seals in an export (``{"node_id", "seals"}``) or a bare list, each checked as load() will."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot read the seals file {path}: {exc}") from exc
+    if isinstance(data, dict):
+        if data.get("node_id") not in (None, node_id):
+            raise CommandError(f"{path} holds the seals of node {data['node_id']!r}, not {node_id!r}")
+        data = data.get("seals")
+    if not isinstance(data, list):
+        raise CommandError(f"{path} holds no list of seals")
+    seen: set[str] = set()
+    for raw in data:
+        try:
+            seal_id = trust.seal_entry(raw, node_id).seal_id
+        except trust.TrustError as exc:
+            raise CommandError(f"{path}: {exc.text.en}") from exc
+        if seal_id in seen:
+            raise CommandError(f"{path} names seal {seal_id} twice")
+        seen.add(seal_id)
+    return data
+
+
+def _merged_seals(earlier: list[dict[str, Any]], fresh: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The fresh list replaces the earlier one, but nothing that can no longer sign is dropped: a revoked
+    or ended seal missing from the export stays, so what it signed stays verifiable; and a revocation
+    once published stands even if the export does not repeat it."""
+    by_id = {s["seal_id"]: s for s in earlier}
+    merged = []
+    for seal in fresh:
+        old = by_id.pop(seal["seal_id"], None)
+        if old and old.get("revoked_at") and not seal.get("revoked_at"):
+            seal = {**seal, "revoked_at": old["revoked_at"]}
+        merged.append(seal)
+    for old in by_id.values():
+        if old.get("revoked_at") or _ended(old, now):
+            merged.append(old)
+    return merged
+
+
+def _ended(seal: dict[str, Any], now: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(str(seal.get("valid_to"))) <= now
+    except (TypeError, ValueError):
+        return False  # unreadable, and load() would refuse the whole list for it: not kept
+
+
 class Command(BaseCommand):
     help = "Federation keys, trust list and message log (see docs/federation.md)."
 
@@ -109,6 +158,10 @@ class Command(BaseCommand):
         rev.add_argument("list")
         rev.add_argument("--node", required=True)
         rev.add_argument("--key-id", required=True)
+        seals = sub.add_parser("trust-add-seals", help="put a node's electronic seals on a trust list body")
+        seals.add_argument("list")
+        seals.add_argument("seals", help="the node's seals as `tongban seal export` writes them (JSON)")
+        seals.add_argument("--node", required=True)
         sign = sub.add_parser("trust-sign", help="sign a trust list body as the federation operator")
         sign.add_argument("list")
         sign.add_argument("--operator-key", required=True)
@@ -202,6 +255,15 @@ class Command(BaseCommand):
                 self.stdout.write(f"key {o['key_id'][:16]}… of {o['node']} revoked; sign and publish the list")
                 return
         raise CommandError(f"{o['node']} has no key {o['key_id']}")
+
+    def _trust_add_seals(self, o: dict[str, Any]) -> None:
+        path = Path(o["list"])
+        body = _read_body(path)
+        entry = _node(body, o["node"])
+        fresh = _read_seals(Path(o["seals"]), o["node"])
+        entry["seals"] = _merged_seals(entry.get("seals") or [], fresh, _now())
+        _write_body(path, body)
+        self.stdout.write(f"{len(entry['seals'])} seals of {o['node']} on the list; sign and publish it")
 
     def _trust_sign(self, o: dict[str, Any]) -> None:
         body = _read_body(Path(o["list"]))
