@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from tongban.catalog import choices as c
+from tongban.catalog.demo_data import license_types
 from tongban.catalog import guide as guide_rules
 from tongban.catalog import search, services
 from tongban.catalog.agreements import receivable, receivable_implementations
@@ -126,6 +127,7 @@ def test_load_counts(demo: dict[str, int]) -> None:
         "implementations": len(planned),
         "guide_versions": len(planned) + len(REVISIONS),
         "agreements": len(AGREEMENTS),
+        "license_types": len(license_types.TYPES),
     }
     assert demo == expected
     assert Department.objects.count() == expected["departments"]
@@ -305,7 +307,7 @@ def test_scenario_3_joint_household_move(demo: dict[str, int]) -> None:
         guide = implementation("夫妻投靠户口迁移", code).current_version
         assert "joint" in guide.modes and guide.joint_organs
     materials = implementation("夫妻投靠户口迁移", "411500").current_version.materials
-    assert materials.get(name="结婚证").license_types == ["MARRIAGE_CERT"]
+    assert materials.get(name="结婚证").license_types == [license_types.code("MARRIAGE_CERT")]
 
 
 @pytest.mark.django_db
@@ -313,7 +315,7 @@ def test_scenario_4_birth_items_in_yindu(demo: dict[str, int]) -> None:
     names = set(ItemImplementation.objects.filter(region_id="410505").values_list("item__name", flat=True))
     assert {"出生医学证明签发", "新生儿入户", "城乡居民基本医疗保险参保登记", "社会保障卡申领"} <= names
     newborn = implementation("新生儿入户", "410505").current_version
-    assert newborn.materials.get(name="出生医学证明").license_types == ["BIRTH_CERT"]
+    assert newborn.materials.get(name="出生医学证明").license_types == [license_types.code("BIRTH_CERT")]
 
 
 @pytest.mark.django_db
@@ -338,7 +340,7 @@ def test_scenario_6_address_change_with_a_tolerated_material_in_suzhou(demo: dic
 @pytest.mark.django_db
 def test_scenario_7_marriage_proved_by_e_licence(demo: dict[str, int]) -> None:
     guide = implementation("购房提取住房公积金", "411500").current_version
-    assert "MARRIAGE_CERT" in guide.materials.get(name="结婚证").license_types
+    assert license_types.code("MARRIAGE_CERT") in guide.materials.get(name="结婚证").license_types
     assert implementation("内地居民结婚登记", "421100").current_version.result_type == c.ResultType.LICENSE
 
 

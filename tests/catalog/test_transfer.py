@@ -73,7 +73,7 @@ def build_catalog() -> dict[str, Any]:
         fund,
         guide_data=guide,
         material_list=[
-            {"name": "居民身份证", "form": "original", "paper_copies": 1, "license_types": ["111"]},
+            {"name": "居民身份证", "form": "original", "paper_copies": 1, "license_types": ["11100000000013100M001"]},
             {"name": "退休证明", "necessity": "tolerated", "source": "government"},
         ],
     )

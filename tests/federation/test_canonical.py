@@ -342,3 +342,33 @@ def test_agrees_with_node_json_stringify() -> None:
     assert len(theirs) == len(values)
     for value, their in zip(values, theirs, strict=True):
         assert canonical(value) == their, value
+
+
+def test_the_fast_path_writes_exactly_what_the_full_path_writes():
+    """Documents of strings, small integers, booleans and null take the json module's encoder; for every such
+    value it must give the bytes of the full RFC 8785 writer, else the two paths would sign different bytes."""
+    import random
+
+    from tongban.federation.canonical import _full, _plain
+
+    rng = random.Random(8785)
+    alphabet = ["a", "Z", "0", " ", '"', "\\", "/", "\n", "\t", "\x00", "\x1f", "\x7f", "é", "中", "\u2028", "\ufeff"]
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+
+    def value(depth: int = 0):  # type: ignore[no-untyped-def]
+        roll = rng.random()
+        if depth > 3 or roll < 0.4:
+            return rng.choice([None, True, False, rng.randint(-(2**53), 2**53), text()])
+        if roll < 0.7:
+            return [value(depth + 1) for _ in range(rng.randint(0, 4))]
+        return {text(): value(depth + 1) for _ in range(rng.randint(0, 4))}
+
+    for _ in range(2000):
+        sample = value()
+        assert _plain(sample)
+        assert canonical(sample) == _full(sample)
+    # and what must not take the fast path
+    assert not _plain({"n": 1.5}) and not _plain([2**60]) and not _plain((1, 2)) and not _plain({1: "x"})
+    assert canonical({"\U0001f600": 1, "\ufb33": 2}) == _full({"\U0001f600": 1, "\ufb33": 2})

@@ -34,6 +34,8 @@ from tongban.identity import services
 from tongban.identity.actor import SYSTEM, actor_for_user
 from tongban.identity.choices import Role
 from tongban.identity.coverage import Endpoint, api_endpoints, uncovered
+from tongban.licenses import api as licenses_api
+from tongban.licenses import ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +96,12 @@ EXPECTED: dict[str, tuple[bool, bool, set[str]]] = {
     "credit.record": (False, False, {"supervisor"}),
     "credit.import": (False, False, {"supervisor", "node_operator"}),
     "federation.operate": (False, False, {"node_operator"}),
+    # E-licences: the holder reads their own; the issuing department's staff read them; its head changes
+    # their status; anyone may verify; intake staff look up a holder's licences with consent.
+    "license.read": (False, True, {"window_clerk", "reviewer", "department_head", "supervisor", "hotline_operator"}),
+    "license.manage": (False, False, {"department_head"}),
+    "license.verify": (True, False, set()),
+    "license.lookup": (False, True, {"window_clerk", "reviewer", "department_head"}),
 }
 
 IN, OUT = "411500", "320500"
@@ -187,7 +195,48 @@ def records() -> dict[type, Any]:
             receipt={},
         ),
         federation_api.RefusedViewSet: RefusedMessage.objects.create(code="bad_signature", reason="测试"),
+        **dict.fromkeys((licenses_api.LicenseViewSet, licenses_api.LicenseStatusView), _license(impl.department)),
+        licenses_api.LogLeafView: ledger.append("test", {}),
     }
+
+
+def _license(department: Any) -> Any:
+    """A licence issued in IN by ``department`` (a row only: the walk checks who may reach it, not its seal)."""
+    from tests.licenses.factories import CERTIFICATE_SCHEMA
+    from tongban.catalog.models import LicenseType
+    from tongban.licenses.models import License, Seal
+
+    kind = LicenseType.objects.create(
+        code=f.uscc("100000") + "001", name="职业资格证书", defining_organ_name="人社部", schema=CERTIFICATE_SCHEMA
+    )
+    now = timezone.now()
+    seal = Seal.objects.create(
+        seal_id=department.uscc + "0001",
+        name=department.name,
+        department=department,
+        key_id="0" * 64,
+        public_key="-",
+        valid_from=now,
+        valid_to=now + timedelta(days=365),
+    )
+    return License.objects.create(
+        identifier=f"1.2.156.3005.2.{kind.code}.{department.uscc}.1.001.0",
+        license_type=kind,
+        serial="1",
+        number="1",
+        issuer=department,
+        jurisdiction=IN,
+        holder_name="王某",
+        holder_code="110101199003070011",
+        holder_code_type="111",
+        issued_on=now.date(),
+        valid_from=now.date(),
+        document={},
+        content_sm3="0" * 64,
+        seal=seal,
+        signed_at=now,
+        log_index=0,
+    )
 
 
 def answer(endpoint: Endpoint, account: Any, record: Any) -> str:

@@ -20,9 +20,7 @@ from tests.identity import make
 from tongban.cases import services as cases
 from tongban.catalog.models import Department, LicenseType
 from tongban.federation import node, trust
-from tongban.identity import policy
 from tongban.identity.actor import SYSTEM, actor_for_user
-from tongban.identity.choices import Role
 from tongban.licenses import keystore, seals, services
 from tongban.licenses.models import License, Seal
 
@@ -98,43 +96,6 @@ def issue(department: Department, kind: LicenseType, applicant: User, data: dict
     return lic
 
 
-# The rules the lead adds to identity/policy.py (license.read, license.manage, license.verify and the place
-# of licenses.license). Until they land these stand in for them, so the API can be tested; where a rule
-# exists already it is left as it is.
-_STAND_INS = {
-    "license.read": policy.Rule(
-        "license.read",
-        policy.Text("查阅电子证照", "read e-licences"),
-        roles=frozenset({Role.WINDOW_CLERK, Role.REVIEWER, Role.DEPARTMENT_HEAD, Role.SUPERVISOR}),
-        own="own",
-        reading=True,
-    ),
-    "license.manage": policy.Rule(
-        "license.manage",
-        policy.Text(
-            "加注、中止、恢复、撤销或换发电子证照", "annotate, suspend, reinstate, revoke or replace e-licences"
-        ),
-        roles=frozenset({Role.DEPARTMENT_HEAD}),
-    ),
-    "license.verify": policy.Rule(
-        "license.verify",
-        policy.Text("核验电子证照", "verify e-licences"),
-        anonymous=True,
-        reading=True,
-    ),
-}
-
-
-@pytest.fixture
-def licence_rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, rule in _STAND_INS.items():
-        if name not in policy.RULES:
-            monkeypatch.setitem(policy.RULES, name, rule)
-    if "licenses.license" not in policy._PLACES:
-        monkeypatch.setitem(policy._PLACES, "licenses.license", lambda o: policy.Place(o.jurisdiction, o.issuer_id))
-        monkeypatch.setitem(policy._LOOKUPS, "licenses.license", ("jurisdiction", "issuer_id"))
-
-
 @pytest.fixture
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Path:
     """Seal keys and stored files in a temporary folder; quick password hashing."""
@@ -154,7 +115,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> 
 
 
 @pytest.fixture
-def world(federation: Federation, isolated: Path, licence_rules: None, db: None) -> World:
+def world(federation: Federation, isolated: Path, db: None) -> World:
     department = f.department(REGION, name="信阳市测试市场监督管理局")
     # Valid from a minute ago: issuance signs at the whole second, which may fall before a seal made just now.
     seal = seals.create_seal(SYSTEM, department=department, valid_from=timezone.now() - timedelta(minutes=1))

@@ -23,7 +23,7 @@ FUND_MATERIALS = [
         "paper_copies": 0,
         "necessity": "required",
         "source": "government",
-        "license_types": ["居民身份证电子证照"],
+        "license_types": ["11100000000013100M001"],
         "acceptance_standard": "在有效期内",
     },
     {

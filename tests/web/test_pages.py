@@ -172,7 +172,7 @@ def test_guide_materials_table_shows_every_field(client, catalog):
         "政府部门核发",
         "申请人自备",
         # licence types, basis, filling notes, acceptance standard
-        "居民身份证电子证照",
+        "11100000000013100M001",  # a licence type this node does not define is shown by its code
         "《住房公积金管理条例》第二十四条",
         "须为本人一类银行账户",
         "在有效期内",

@@ -137,7 +137,41 @@ def ensure_demo_cases(region_code: str | None = None) -> int:
     )
     made.append(done)
     made += _credit_cases(region_code, applicant, clerk, reviewer, head, online, through_review)
+    made += _licence_cases(region_code, clerk, head, online, through_review)
     return len(made)
+
+
+# The applicant's own certificates, for the licence wallet (SCENARIOS §2 and §7): the first the region offers.
+_PERSONAL_LICENCES = ("NO_CRIMINAL_RECORD", "HOUSEHOLD_PROOF", "MARRIAGE_CERT")
+
+
+def _licence_cases(region_code, clerk, head, online, through_review) -> list[Case]:  # type: ignore[no-untyped-def]
+    """One case of the region that ends in a personal e-licence of the demo applicant, taken to the end."""
+    from tongban.catalog.demo_data.license_types import code
+
+    for key in _PERSONAL_LICENCES:
+        impl = (
+            ItemImplementation.objects.filter(
+                region_id=region_code,
+                current_version__status=GuideStatus.PUBLISHED,
+                current_version__result_license_type=code(key),
+            )
+            .order_by("id")
+            .first()
+        )
+        if impl is None:
+            continue
+        case = online(impl)
+        if "accept" in services.allowed_actions(clerk, case):
+            services.accept(clerk, case)
+            case.refresh_from_db()
+        through_review(case)
+        services.approve(head, case, opinion="同意")
+        case.refresh_from_db()
+        services.issue(clerk, case, license_data=_license_data(case))
+        services.deliver(clerk, case, method="online")
+        return [case]
+    return []
 
 
 def _tolerance_fits(impl: ItemImplementation) -> bool:

@@ -189,7 +189,10 @@ class CaseMaterial(models.Model):
         _("e-licence used"), max_length=120, blank=True, help_text=_("identifier of the e-licence that satisfies it")
     )
     license_document = models.JSONField(
-        _("e-licence document"), null=True, blank=True, help_text=_("the signed licence with its log proof, as verified")
+        _("e-licence document"),
+        null=True,
+        blank=True,
+        help_text=_("the signed licence with its log proof, as verified"),
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
     problem = models.CharField(

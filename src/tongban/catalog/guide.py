@@ -418,10 +418,20 @@ def validate_materials(materials: list[dict[str, Any]]) -> list[Problem]:
                     f"'{name}' is a main review material and cannot be accepted as missing (容缺)",
                 )
             )
-        if not isinstance(material.get("license_types", []), list):
+        codes = material.get("license_types", [])
+        if not isinstance(codes, list):
             problems.append(
                 _problem(
                     f"{prefix}.license_types", "not_a_list", "可用电子证照应为列表", "licence types must be a list"
+                )
+            )
+        elif any(not isinstance(code, str) or not LICENSE_TYPE_CODE.match(code) for code in codes):
+            problems.append(
+                _problem(
+                    f"{prefix}.license_types",
+                    "malformed",
+                    "可用电子证照应为证照类型代码（定义机构统一社会信用代码加3位顺序号）",
+                    "licence types are type codes (the defining organ's USCC followed by 3 digits)",
                 )
             )
     return problems

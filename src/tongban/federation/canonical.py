@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any, NoReturn
 
 __all__ = ["MAX_EXACT_INT", "canonical", "loads"]
@@ -38,6 +39,39 @@ def canonical(value: Any) -> bytes:
     Raises ValueError for NaN, infinities, integers beyond ±2**53, and strings that are not valid
     Unicode (lone surrogates); TypeError for anything that is not a JSON type or a non-str object key.
     """
+    # Most documents (licences, envelopes) hold only strings, small integers, booleans and null, with no
+    # character outside the Basic Multilingual Plane: for those the json module's C encoder, with sorted
+    # keys and no spaces, writes exactly the JCS bytes, several times faster. Anything else (a float, a
+    # big integer, a non-BMP character that changes the UTF-16 key order) takes the full path below.
+    if _plain(value):
+        text = _FAST.encode(value)
+        if not _BEYOND_BMP.search(text):
+            try:
+                return text.encode("utf-8")
+            except UnicodeEncodeError:
+                pass  # a lone surrogate: the full path reports it
+    return _full(value)
+
+
+_FAST = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, check_circular=False)
+_BEYOND_BMP = re.compile("[\U00010000-\U0010FFFF]")
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` holds only the types whose json-module form is already canonical."""
+    kind = type(value)
+    if kind is str or value is None or value is True or value is False:
+        return True
+    if kind is int:
+        return -MAX_EXACT_INT <= value <= MAX_EXACT_INT
+    if kind is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if kind is list:
+        return all(_plain(v) for v in value)
+    return False
+
+
+def _full(value: Any) -> bytes:
     parts: list[str] = []
     _write(value, parts)
     text = "".join(parts)

@@ -199,6 +199,7 @@ RULES: dict[str, Rule] = {
             Text("加注、中止、撤销或换发电子证照", "annotate, suspend, revoke or replace e-licences"),
             roles=frozenset({R.DEPARTMENT_HEAD}),
         ),
+        Rule("license.verify", Text("核验电子证照", "verify e-licences"), anonymous=True, reading=True),
         Rule(
             "license.lookup",
             Text("经持证人授权查找其电子证照", "look up a holder's e-licences with their consent"),

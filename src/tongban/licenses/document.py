@@ -339,13 +339,14 @@ def _check_log(
 
 
 # A signed tree head is checked once per process: many licences share one head.
-_HEADS: dict[tuple[int, str, str], bool] = {}
+_HEADS: dict[tuple[Any, ...], bool] = {}
+_HEAD_FIELDS = ("node", "size", "root", "timestamp", "key_id", "signature")
 
 
 def verified_head(head: dict[str, Any], trust: TrustList) -> None:
     from tongban.licenses.ledger import verify_head
 
-    key = (trust.version, str(head.get("signature")), canonical(head).hex())
+    key = (trust.version, *(str(head.get(name)) for name in _HEAD_FIELDS))
     if key in _HEADS:
         return
     verify_head(head, trust)

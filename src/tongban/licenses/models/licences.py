@@ -101,6 +101,9 @@ class LicenseEvent(models.Model):
         verbose_name_plural = _("licence events")
         ordering = ["license_id", "at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.license_id} {self.at:%Y-%m-%d}"
+
 
 class LicenseLookup(models.Model):
     """A look-up of someone's licences by their code (亮证 aside): who asked, for what, with which consent.
@@ -120,3 +123,6 @@ class LicenseLookup(models.Model):
         verbose_name = _("licence look-up")
         verbose_name_plural = _("licence look-ups")
         ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.asked_by} → {self.holder_code[:6]}… ({self.found})"

@@ -33,6 +33,17 @@ def listing(values: Any) -> str:
 
 
 @register.filter
+def license_type_names(codes: Any) -> list[str]:
+    """{{ m.license_types|license_type_names|listing }}: the names of licence types, their codes where this
+    node does not know the type."""
+    from tongban.catalog.models import LicenseType
+
+    codes = list(codes or [])
+    names = dict(LicenseType.objects.filter(code__in=codes).values_list("code", "name"))
+    return [names.get(code, code) for code in codes]
+
+
+@register.filter
 def unit_for(code: str, count: Any) -> str:
     """{{ guide.promised_unit|unit_for:guide.promised_limit }} → "working days" (or "working day" for 1)."""
     return display.unit(code, count)

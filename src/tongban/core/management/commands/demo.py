@@ -6,6 +6,8 @@ Without options it runs the demo federation of tongban.core.demo_nodes: four reg
 
 from __future__ import annotations
 
+from io import StringIO
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -14,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tongban.config import env, var_dir
 from tongban.core.errors import DomainError
+from tongban.federation.node import key_path as node_key_path
 from tongban.identity.demo import DEMO_APPLICANT, DEMO_STAFF, ensure_demo_staff
 from tongban.licenses.demo import ensure_demo_seals, export_seals
 
@@ -100,6 +103,8 @@ class Command(BaseCommand):
         call_command("load_demo")
         ensure_demo_users()
         ensure_demo_staff()
+        if not node_key_path().exists():  # the licence log's tree heads are signed with the node's key
+            call_command("federation", "keygen", stdout=StringIO())
         ensure_demo_seals()
         export_seals(var_dir() / "seals.json")  # the demo's operator puts them on the trust list
         self.demo_cases()
