@@ -11,13 +11,12 @@ from django.core.management import call_command
 from django.db import transaction
 
 from tongban.catalog import choices as c
-from tongban.catalog.demo_data import license_types
 from tongban.catalog import guide as guide_rules
 from tongban.catalog import search, services
 from tongban.catalog.agreements import receivable, receivable_implementations
 from tongban.catalog.comparison import compare
 from tongban.catalog.demo import GUIDES, department_uscc, load_demo, plan
-from tongban.catalog.demo_data import items, places
+from tongban.catalog.demo_data import items, license_types, places
 from tongban.catalog.demo_data.agreements import AGREEMENTS
 from tongban.catalog.demo_data.revisions import REVISIONS
 from tongban.catalog.models import (
