@@ -227,3 +227,34 @@ def test_any_change_is_caught_and_named(licensed):
     last = lic.identifier[-1]
     other = "0" if last != "0" else "1"
     assert "bad_check_character" in tampered(lic, lambda d: d["license"].update(identifier=lic.identifier[:-1] + other))
+
+
+def test_revoking_an_approval_revokes_its_licence(db, federation, tmp_path, monkeypatch):
+    """SCENARIOS §5: the post-check finds the commitment false; 撤销 of the approval revokes the licence too."""
+    lf.isolated_keys(monkeypatch, tmp_path / "var")
+    federation.accept()
+    license_type = lf.license_type()
+    w = make.credit_world(result_type="license", result_license_type=license_type.code)
+    lf.publish(federation, lf.seal(w.department))
+    case = make.online_with(w, "commitment")
+    cases.accept(w.actor("clerk"), case)
+    case.refresh_from_db()
+    case = approved_after_acceptance(w, case)
+    cases.issue(w.actor("clerk"), case, license_data={**TITLE, "name": "王芳", "id_number": "110101199003070011"})
+    lic = License.objects.get(case=case)
+    cases.verify(w.actor("reviewer"), case, method="on_site", outcome="false", finding="经营场所与申报不符")
+    size = ledger.size()
+    cases.revoke(w.actor("head"), case, reasons="承诺不实", basis="《中华人民共和国行政许可法》第六十九条")
+    lic.refresh_from_db()
+    assert lic.status == LicenseStatus.REVOKED and "承诺不实" in lic.status_reason
+    assert ledger.size() == size + 1
+    assert failed_codes(lic) == ["revoked"]
+
+
+def approved_after_acceptance(w, case):  # type: ignore[no-untyped-def]
+    while "review" in cases.allowed_actions(w.actor("reviewer"), case):
+        cases.review(w.actor("reviewer"), case, opinion="符合条件")
+        case.refresh_from_db()
+    cases.approve(w.actor("head"), case, opinion="准予")
+    case.refresh_from_db()
+    return case

@@ -14,8 +14,19 @@ def sign_on_issue(actor: Actor, case: Any, license_data: dict[str, Any] | None) 
     return {"license": lic.identifier, "license_number": lic.number} if lic is not None else None
 
 
+def revoke_with_case(actor: Actor, case: Any, reasons: str) -> None:
+    """撤销 of an approval revokes the licences it produced: their status, an event and a log entry each."""
+    from tongban.licenses.models import License, LicenseStatus
+    from tongban.licenses.services import revoke
+
+    in_force = License.objects.filter(case=case, status__in=[LicenseStatus.VALID, LicenseStatus.SUSPENDED])
+    for lic in in_force:
+        revoke(actor, lic, reason=f"准予决定已撤销（{case.number}）：{reasons}"[:500])
+
+
 def register() -> None:
     from tongban.cases import services
 
-    if sign_on_issue not in services.ON_ISSUE:
-        services.ON_ISSUE.append(sign_on_issue)
+    for hooks, hook in ((services.ON_ISSUE, sign_on_issue), (services.ON_REVOCATION, revoke_with_case)):
+        if hook not in hooks:
+            hooks.append(hook)

@@ -66,6 +66,9 @@ AFTER_DECISION: list[Callable[[Case], None]] = []
 # here. Each takes the actor, the case and the licence data given with the step, and returns what the
 # event records (the licence identifier), or None when it made nothing.
 ON_ISSUE: list[Callable[[Actor, Case, dict[str, Any] | None], dict[str, Any] | None]] = []
+# Hooks run inside the transaction that revokes an approval (撤销): the licences app revokes the case's
+# e-licences. Each takes the actor, the case and the reasons.
+ON_REVOCATION: list[Callable[[Actor, Case, str], None]] = []
 
 MAX_TEXT = 2000
 log = logging.getLogger("tongban.cases")
@@ -1085,6 +1088,7 @@ __all__ = [
     "AFTER_DECISION",
     "ON_ACCEPTANCE",
     "ON_ISSUE",
+    "ON_REVOCATION",
     "accept",
     "allowed_actions",
     "answer_supervision",

@@ -518,6 +518,8 @@ def revoke(actor: Actor, case: Case | int, *, reasons: str, basis: str, version:
         },
     )
     _false_commitment_entry(case, notice.number)
+    for hook in core.ON_REVOCATION:
+        hook(actor, case, reasons)
     return case
 
 
