@@ -216,3 +216,27 @@ def test_someone_elses_case_cannot_use_a_licence(shared):
     )
     assert answer.status_code in (403, 404)
     assert material(case).state == MaterialState.MISSING
+
+
+def test_an_applicant_may_not_look_up_someone_else_and_unreachable_nodes_are_named(shared):
+    w, case, _lic, license_type = shared
+    with pytest.raises(DomainError) as refused:
+        sharing.lookup(
+            w.actor("applicant"),
+            holder_code="110101199003070011",
+            type_codes=[license_type.code],
+            purpose="网上申办",
+            consent="同意",
+            case=case,
+        )
+    assert (refused.value.problems[0].code, refused.value.status) == ("not_own", 403)
+    assert not LicenseLookup.objects.exists()
+    # the peer on the trust list (suzhou.test) cannot be reached: the answer says so, the local licence stays
+    result = sharing.lookup(
+        w.actor("clerk"),
+        holder_code=w.actor("applicant").person.id_number,
+        type_codes=[license_type.code],
+        purpose="办理",
+        consent=CONSENT,
+    )
+    assert result.unanswered == ["suzhou"] and len(result.found) == 1

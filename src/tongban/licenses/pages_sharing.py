@@ -300,7 +300,7 @@ def find(request: HttpRequest, number: str, material_id: int) -> HttpResponse:
         return _form_page(request, case, material, offer, errors=errors, values=post, status=400)
     consent = f"{how}：{CONSENT_WHAT}"
     try:
-        found = sharing.find(
+        result = sharing.lookup(
             actor,
             holder_code=holder,
             type_codes=accepted_types(material),
@@ -308,6 +308,7 @@ def find(request: HttpRequest, number: str, material_id: int) -> HttpResponse:
             consent=consent,
             case=case,
         )
+        found = result.found
         trust = node.trust_list()
     except DomainError as exc:
         failed = errors_from(exc, {"holder_code", "consent"})
@@ -328,6 +329,7 @@ def find(request: HttpRequest, number: str, material_id: int) -> HttpResponse:
         "holder": _shown(holder.strip().upper()),
         "at": timezone.now().isoformat(),
         "found": keys,
+        "unanswered": [_node_name(trust, n) for n in result.unanswered],
     }
     _keep(request, case, bucket)
     return HttpResponseRedirect(_here(case, material, "found"))
@@ -356,6 +358,11 @@ def found(request: HttpRequest, number: str, material_id: int) -> HttpResponse:
         "may_use": str(material.pk) in offers(actor, case),
     }
     return render(request, "licenses/sharing/found.html", context)
+
+
+def _node_name(trust: Any, node_id: str) -> str:
+    entry = trust.node(node_id)
+    return f"{entry.name}（{node_id}）" if entry is not None and entry.name else node_id
 
 
 def _time(value: Any) -> dt.datetime | None:

@@ -114,7 +114,39 @@ def _held(holder_code: str, type_codes: list[str]) -> list[License]:
     )
 
 
-def find(
+@dataclass(frozen=True)
+class Lookup:
+    """What a look-up found, and which nodes did not answer (down, unreachable, or refused the question)."""
+
+    found: list[Found]
+    unanswered: list[str]
+
+
+def find(actor: Actor, **kwargs: Any) -> list[Found]:
+    """The holder's licences (see :func:`lookup`), without the nodes that did not answer."""
+    return lookup(actor, **kwargs).found
+
+
+def _may_look_up(actor: Actor, holder_code: str) -> None:
+    """Staff look up anyone's licences (with consent); an applicant only their own and their organisations'."""
+    if actor.system or actor.assignment is not None:
+        return
+    from tongban.identity.policy import own_organisations
+
+    own = set(own_organisations(actor).values_list("uscc", flat=True))
+    if actor.person is not None:
+        own.add(actor.person.id_number)
+    if holder_code not in own:
+        raise _fail(
+            "holder_code",
+            "not_own",
+            "只能查找本人或本人代表的组织的电子证照",
+            "you may look up only your own licences and those of organisations you act for",
+            403,
+        )
+
+
+def lookup(
     actor: Actor,
     *,
     holder_code: str,
@@ -123,17 +155,19 @@ def find(
     consent: str,
     case: Case | None = None,
     ask_others: bool = True,
-) -> list[Found]:
+) -> Lookup:
     """The holder's licences of these types, here and (``ask_others``) at every other node, each verified
     here. ``consent`` says how the holder agreed (e.g. "本人到场签字同意"); without it nothing is looked up."""
     from tongban.licenses.services import status_of, with_proof
 
     require(actor, "license.lookup", case)
     holder_code = _holder_code(holder_code)
+    _may_look_up(actor, holder_code)
     type_codes = _type_codes(type_codes)
     purpose = _short("purpose", purpose, "查询用途", "the purpose")
     consent = _short("consent", consent, "持证人授权", "the holder's consent")
     found: list[Found] = []
+    unanswered: list[str] = []
     trust = node.trust_list()
     me = node.node_id()
     for lic in _held(holder_code, type_codes):
@@ -151,6 +185,8 @@ def find(
         for answer in queries.ask_all(LOOKUP, body):
             if answer.ok:
                 found += _remote(answer.node, answer.result, trust)
+            else:
+                unanswered.append(answer.node)
     LicenseLookup.objects.create(
         holder_code=holder_code,
         type_codes=type_codes,
@@ -161,7 +197,7 @@ def find(
         node="",
         found=len(found),
     )
-    return found
+    return Lookup(found, unanswered)
 
 
 def _remote(node_id: str, result: dict[str, Any], trust: Any) -> list[Found]:

@@ -44,6 +44,9 @@ class FoundSerializer(serializers.Serializer):
 
 class LookupAnswerSerializer(serializers.Serializer):
     found = FoundSerializer(many=True, help_text="licences found, this node's first")
+    unanswered = serializers.ListField(
+        child=serializers.CharField(), help_text="nodes asked that did not answer (down, unreachable, refused)"
+    )
 
 
 class LicenseLookupView(APIView):
@@ -67,7 +70,7 @@ class LicenseLookupView(APIView):
         codes = data.get("type_codes")
         if hasattr(data, "getlist") and not isinstance(data, dict):
             codes = data.getlist("type_codes")
-        found = sharing.find(
+        result = sharing.lookup(
             actor_for(request),
             holder_code=str(data.get("holder_code") or ""),
             type_codes=codes,
@@ -76,4 +79,4 @@ class LicenseLookupView(APIView):
             case=case,
             ask_others=str(data.get("others", "true")).lower() not in ("0", "false", "no"),
         )
-        return Response({"found": [f.as_dict() for f in found]})
+        return Response({"found": [f.as_dict() for f in result.found], "unanswered": result.unanswered})

@@ -175,7 +175,10 @@ def case_context(
         "materials": rows,
         "materials_editable": _materials_editable(actor, case) and not drafting,
         "materials_recordable": _materials_recordable(actor, case),
-        "evidence_choices": [c for c in MaterialEvidence.choices if c[0] != MaterialEvidence.UPLOAD],
+        # An upload records itself; an e-licence is verified through its own form (免提交).
+        "evidence_choices": [
+            c for c in MaterialEvidence.choices if c[0] not in (MaterialEvidence.UPLOAD, MaterialEvidence.LICENSE)
+        ],
         "procedure_choices": SpecialProcedure.choices,
         "delivery_choices": DeliveryMethod.choices,
         "clock": clock_view(case),

@@ -507,7 +507,8 @@ def attach_file(
     stored = _store_file(actor, material, checked, upload)
     material.state = MaterialState.PROVIDED
     material.evidence = MaterialEvidence.UPLOAD
-    material.save(update_fields=["state", "evidence"])
+    _forget_license(material)
+    material.save(update_fields=["state", "evidence", "license_identifier", "license_document"])
     case.version += 1
     case.save(update_fields=["version"])
     events.append(
@@ -518,6 +519,12 @@ def attach_file(
         {"material": material.name, "version": stored.version, "sm3": checked.sm3, "size": checked.size},
     )
     return stored
+
+
+def _forget_license(material: CaseMaterial) -> None:
+    """A material given another way no longer rests on the e-licence it may have used before."""
+    material.license_identifier = ""
+    material.license_document = None
 
 
 def _store_file(actor: Actor, material: CaseMaterial, checked: files.CheckedFile, upload: IO[bytes]) -> MaterialFile:
@@ -573,7 +580,8 @@ def record_material(
     material.state = MaterialState.PROVIDED
     material.evidence = evidence
     material.note = _text("note", note, "备注", "the note", required=False, limit=500)
-    material.save(update_fields=["state", "evidence", "note"])
+    _forget_license(material)
+    material.save(update_fields=["state", "evidence", "note", "license_identifier", "license_document"])
     case.version += 1
     case.save(update_fields=["version"])
     events.append(case, actor, "record-material", case.status, {"material": material.name, "evidence": evidence})
