@@ -28,10 +28,19 @@ def test_the_committed_lifecycle_document_is_what_the_table_renders():
     assert committed == render(), "run `tongban lifecycle_diagram` and commit docs/case-lifecycle.md"
 
 
-def test_demo_cases_cover_the_main_statuses_once_and_the_worker_renders_their_notices():
+def test_demo_cases_cover_the_main_statuses_once_and_the_worker_renders_their_notices(tmp_path, monkeypatch):
+    from tongban.licenses import keystore
+    from tongban.licenses.demo import ensure_demo_seals
+    from tongban.licenses.models import License
+
+    monkeypatch.setenv("TONGBAN_VAR_DIR", str(tmp_path))  # the seals' keys go there
+    keystore.forget()
     load_demo()
     ensure_demo_staff("411500")
-    assert ensure_demo_cases("411500") == 8
+    assert ensure_demo_seals("411500") > 0
+    assert ensure_demo_cases("411500") == 9
+    # the demo applicant's own certificate (无犯罪记录证明), signed with the police station's seal
+    assert License.objects.filter(holder_code="110101199003070011").exists()
     assert ensure_demo_cases("411500") == 0
     statuses = set(Case.objects.values_list("status", flat=True))
     assert statuses == {

@@ -103,7 +103,8 @@ def ensure_demo_cases(region_code: str | None = None) -> int:
             services.review(reviewer, case, opinion="材料齐全，符合条件")
             case.refresh_from_db()
 
-    made = []
+    # First the applicant's own e-licence: 即办 items mostly, whose deadlines need no next year's calendar.
+    made = _licence_cases(region_code, clerk, head, online, through_review)
     pick = (impls * 6)[:6]
     made.append(online(pick[0], submit=False))  # a draft the applicant can finish
     made.append(online(pick[1]))  # submitted, awaiting acceptance
@@ -137,12 +138,25 @@ def ensure_demo_cases(region_code: str | None = None) -> int:
     )
     made.append(done)
     made += _credit_cases(region_code, applicant, clerk, reviewer, head, online, through_review)
-    made += _licence_cases(region_code, clerk, head, online, through_review)
     return len(made)
 
 
 # The applicant's own certificates, for the licence wallet (SCENARIOS §2 and §7): the first the region offers.
-_PERSONAL_LICENCES = ("NO_CRIMINAL_RECORD", "HOUSEHOLD_PROOF", "MARRIAGE_CERT")
+# 黄冈 offers no 无犯罪记录证明, so there the applicant holds a 结婚证, which 信阳's 购房提取 accepts (§7).
+_PERSONAL_LICENCES = ("NO_CRIMINAL_RECORD", "MARRIAGE_CERT", "HOUSEHOLD_PROOF")
+
+
+def _at_window(impl: ItemImplementation, clerk: Actor) -> Case:
+    """An application received at the window (items that cannot be applied for online, like 结婚登记)."""
+    applicant = _actor("applicant")
+    form = _sample_form(impl.current_version.form_schema or {})
+    case = services.receive(
+        clerk, implementation=impl, person=applicant.person, identity_check="核验居民身份证原件", form_data=form
+    )
+    for material in case.materials.all():
+        services.record_material(clerk, case, material_id=material.pk, evidence="original_seen")
+    case.refresh_from_db()
+    return case
 
 
 def _licence_cases(region_code, clerk, head, online, through_review) -> list[Case]:  # type: ignore[no-untyped-def]
@@ -161,12 +175,14 @@ def _licence_cases(region_code, clerk, head, online, through_review) -> list[Cas
         )
         if impl is None:
             continue
-        case = online(impl)
+        case = online(impl) if "online" in impl.current_version.modes else _at_window(impl, clerk)
         if "accept" in services.allowed_actions(clerk, case):
             services.accept(clerk, case)
             case.refresh_from_db()
         through_review(case)
-        services.approve(head, case, opinion="同意")
+        # A 即办件 is decided at the window in one step; the others by the head after review.
+        decider = clerk if "approve" in services.allowed_actions(clerk, case) else head
+        services.approve(decider, case, opinion="同意")
         case.refresh_from_db()
         services.issue(clerk, case, license_data=_license_data(case))
         services.deliver(clerk, case, method="online")
