@@ -284,14 +284,28 @@ def prepare(demo: Demo, say: Say) -> None:
 
     with ThreadPoolExecutor(PARALLEL) as pool:
         list(pool.map(one, demo.nodes))  # re-raises the first failure, after the others finished
-    if not trust_list_current(demo):  # the nodes' seals exist now: put them on the list
+    if not trust_list_current(demo):  # the nodes' seals exist now: put them on the list, and each node takes it
         _sign_trust_list(demo, say)
+        with ThreadPoolExecutor(PARALLEL) as pool:
+            list(pool.map(lambda node: _refresh(demo, node), demo.nodes))
     for node in demo.nodes:
         if node is not PROVIDER:
             _register_client(demo, node, say)
     for node in demo.nodes:
         text = "".join(f"{k}={v}\n" for k, v in demo.settings(node).items())
         _write_if_changed(demo.folder(node) / "node.env", text, private=True)  # holds the client secret
+
+
+def _refresh(demo: Demo, node: DemoNode) -> None:
+    """`tongban federation refresh` in the node's environment: it holds the newest list before it serves."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tongban.cli", "federation", "refresh"],
+        env=demo.environ(node),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise CommandError(f"{node.short} could not take the new trust list: {done.stderr[-2000:]}")
 
 
 def _quiet(*args: str) -> str:

@@ -45,8 +45,14 @@ def export_seals(path: Path) -> None:
     """This node's seals, public parts only, for the federation operator's trust list."""
     from tongban.licenses.management.commands.seal import export_document
 
+    exported = export_document(Seal.objects.all())
+    try:
+        if json.loads(path.read_text(encoding="utf-8"))["seals"] == exported["seals"]:
+            return  # unchanged: a second preparation leaves the file (and the trust list) as they are
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(export_document(Seal.objects.all()), ensure_ascii=False, indent=1), encoding="utf-8")
+    path.write_text(json.dumps(exported, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def license_data(case: Any) -> dict[str, Any] | None:
