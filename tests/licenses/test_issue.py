@@ -258,3 +258,16 @@ def approved_after_acceptance(w, case):  # type: ignore[no-untyped-def]
     cases.approve(w.actor("head"), case, opinion="准予")
     case.refresh_from_db()
     return case
+
+
+def test_without_the_node_key_the_document_is_refused_clearly(licensed, monkeypatch, tmp_path):
+    from tongban.federation import node
+
+    lic = issued(licensed)
+    monkeypatch.setenv("TONGBAN_FEDERATION_KEY", str(tmp_path / "missing.pem"))
+    node.forget()
+    head_rows = ledger.size()
+    with pytest.raises(DomainError) as refused:
+        services.with_proof(lic)
+    assert (refused.value.problems[0].code, refused.value.status) == ("no_node_key", 503)
+    assert ledger.size() == head_rows

@@ -179,7 +179,11 @@ def pdf(request: HttpRequest, identifier: str) -> HttpResponse:
         return _not_found(request)
     from tongban.licenses.tasks import ensure_pdf
 
-    response = HttpResponse(ensure_pdf(lic), content_type="application/pdf")
+    try:
+        content = ensure_pdf(lic)
+    except DomainError as exc:  # e.g. the node has no key to sign the log proof the PDF carries
+        return _unavailable(exc)
+    response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = _disposition(_download_name(lic, "pdf"))
     return response
 
@@ -191,10 +195,18 @@ def json_document(request: HttpRequest, identifier: str) -> HttpResponse:
     lic = _find(actor, identifier)
     if lic is None:
         return _not_found(request)
-    body = json.dumps(services.with_proof(lic), ensure_ascii=False, indent=2)
+    try:
+        body = json.dumps(services.with_proof(lic), ensure_ascii=False, indent=2)
+    except DomainError as exc:
+        return _unavailable(exc)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = _disposition(_download_name(lic, "json"))
     return response
+
+
+def _unavailable(exc: DomainError) -> HttpResponse:
+    text = exc.problems[0].text
+    return HttpResponse(f"{text.zh}\n{text.en}\n", status=exc.status, content_type="text/plain; charset=utf-8")
 
 
 def _disposition(name: str) -> str:

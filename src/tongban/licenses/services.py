@@ -20,6 +20,7 @@ from django.utils import timezone
 from tongban.catalog.models import Department, LicenseType
 from tongban.core.errors import Conflict, DomainError, NotFound, Problem
 from tongban.core.messages import Text
+from tongban.federation.sm2 import SM2Error
 from tongban.identity.actor import Actor
 from tongban.identity.denied import require
 from tongban.licenses import document, identifiers, ledger, seals
@@ -418,7 +419,17 @@ def new_version(actor: Actor, lic: License | str | int, *, changes: dict[str, An
 
 def with_proof(lic: License) -> dict[str, Any]:
     """The signed document with a fresh proof that its issuance is in this node's log."""
-    head = ledger.signed_head(lic.log_index + 1)
+    try:
+        head = ledger.signed_head(lic.log_index + 1)
+    except SM2Error as exc:
+        raise DomainError.single(
+            None,
+            "no_node_key",
+            "本节点尚无签名密钥，无法出具日志存证证明；请节点管理员生成密钥（tongban federation keygen）",
+            "this node has no signing key, so it cannot sign the log proof; the operator creates one "
+            "(tongban federation keygen)",
+            503,
+        ) from exc
     proof = ledger.inclusion_proof(lic.log_index, head.size)
     leaf = ledger.leaf(lic.log_index)
     return {

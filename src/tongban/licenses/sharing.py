@@ -371,13 +371,3 @@ def document_for(given: Any, identifier: str = "") -> dict[str, Any]:
         "请提供电子证照文件或本节点签发的证照标识",
         "give the licence document, or the identifier of a licence this node issued",
     )
-
-
-def reverify(case: Case) -> list[tuple[str, document.Report]]:
-    """The handling node's own check of every licence a case's materials rely on (e.g. at acceptance)."""
-    out = []
-    trust = node.trust_list()
-    for material in case.materials.filter(evidence=MaterialEvidence.LICENSE).exclude(license_document=None):
-        doc = material.license_document
-        out.append((material.name, document.verify(doc, trust, status=_status_lookup(doc))))
-    return out

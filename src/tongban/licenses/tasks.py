@@ -8,8 +8,10 @@ still queued) is rendered when someone asks for it (``ensure_pdf``).
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from django_tasks import task
 
 from tongban.licenses.models import License
@@ -53,3 +55,17 @@ def render_license(license_id: int) -> str:
     if lic.pdf:
         return lic.pdf.name
     return render_now(lic).pdf.name
+
+
+def render_pending(older_than: timedelta = timedelta(seconds=60)) -> int:
+    """Render the PDFs still missing after ``older_than``, as the worker does for notices: a queued task lost
+    in a crash between the commit and the enqueue must not leave a holder without their printed form."""
+    cutoff = timezone.now() - older_than
+    done = 0
+    for lic in License.objects.filter(pdf="", signed_at__lte=cutoff).select_related("license_type", "seal", "issuer"):
+        try:
+            render_now(lic)
+            done += 1
+        except Exception:  # logged; the worker goes on with the others, and a download renders it on demand
+            log.exception("the PDF of licence %s could not be rendered", lic.identifier)
+    return done

@@ -60,8 +60,15 @@ def apply_rules(everything: bool = False) -> dict[str, int]:
         "warnings_changed": services.refresh_warnings(),
         "lapsed_for_missing_materials": services.lapse_overdue(),
         "notices_rendered": render_pending(timedelta(0) if everything else timedelta(seconds=60)),
+        "licence_pdfs_rendered": render_licences(timedelta(0) if everything else timedelta(seconds=60)),
         "tree_heads_published": _publish_head(),
     }
+
+
+def render_licences(older_than: timedelta) -> int:
+    from tongban.licenses.tasks import render_pending as render_pending_licences
+
+    return render_pending_licences(older_than)
 
 
 def _publish_head() -> int:
