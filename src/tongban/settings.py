@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "tongban.credit",
     "tongban.federation",
     "tongban.licenses",
+    "tongban.frontdesk",
+    "tongban.bundles",
     "tongban.web",
     "django_tasks",
     "django_tasks_db",

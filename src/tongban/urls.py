@@ -18,6 +18,8 @@ urlpatterns = [
     path("api/v1/", include("tongban.credit.api_urls")),
     path("api/v1/", include("tongban.federation.api_urls")),
     path("api/v1/", include("tongban.licenses.api_urls")),
+    path("api/v1/", include("tongban.frontdesk.api_urls")),
+    path("api/v1/", include("tongban.bundles.api_urls")),
     path("api/v1/license-lookups/", LicenseLookupView.as_view(), name="license-lookup"),
     path("", include("tongban.federation.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

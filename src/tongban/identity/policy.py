@@ -206,6 +206,20 @@ RULES: dict[str, Rule] = {
             roles=frozenset({R.WINDOW_CLERK, R.REVIEWER, R.DEPARTMENT_HEAD}),
             own="own",
         ),
+        # The one-window front desk (一窗通办): anyone takes a ticket at the kiosk; window clerks call and
+        # serve it; clerks and supervisors see the hall's queue and figures. Placed by the hall's region.
+        Rule("frontdesk.take", Text("取号", "take a queue ticket"), anonymous=True),
+        Rule(
+            "frontdesk.operate",
+            Text("叫号、接待与预约签到", "call, serve and check in at a window"),
+            roles=frozenset({R.WINDOW_CLERK}),
+        ),
+        Rule(
+            "frontdesk.read",
+            Text("查看大厅排队与效能", "see the hall's queue and figures"),
+            roles=frozenset({R.WINDOW_CLERK, R.SUPERVISOR}),
+            reading=True,
+        ),
         # The credit record (信用记录) of persons and organisations; placed by the region that recorded it.
         Rule("credit.read", Text("查阅信用记录", "read credit records"), roles=_READERS, own="own", reading=True),
         Rule(
