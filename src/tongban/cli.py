@@ -27,6 +27,10 @@ HELP = """usage: tongban COMMAND [options]
   verify_events    check the hash chain of case events (one case or all)
   export_cases     export cases in the national exchange shape (JSON lines)
   verify-license   verify an e-licence offline (JSON, PDF or VC) against the trust list
+  seal             a department's electronic seals: create, list, rotate, revoke, export
+  federation       keys, the trust list, messages between nodes (see docs/federation.md)
+  load_demo_bundles  load the demo's 一件事 bundles (after load_demo)
+  bundle_savings   what each bundle saves the applicant, fields and materials (--write docs/bundles.md)
   help             every other command (Django's management commands)
 
 Settings come from TONGBAN_* environment variables; see docs/operations.md.

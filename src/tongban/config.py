@@ -55,6 +55,8 @@ SETTINGS: tuple[Setting, ...] = (
         "2",
         "Working days between the supply deadline of a 容缺 material and the promised deadline, at least.",
     ),
+    # the one-window front desk (tongban.frontdesk; see docs/frontdesk.md)
+    Setting("TONGBAN_APPOINTMENT_SLOT_CAPACITY", "4", "Appointments a hall takes per 30-minute slot (预约)."),
     # federation: keys, the trust list and delivery between nodes (tongban.federation; see docs/federation.md)
     Setting(
         "TONGBAN_FEDERATION_KEY",

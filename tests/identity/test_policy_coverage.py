@@ -19,6 +19,8 @@ from rest_framework.test import APIRequestFactory
 
 from tests import factories as f
 from tests.identity import make
+from tongban.bundles import api as bundles_api
+from tongban.bundles import services as bundle_services
 from tongban.cases import api as cases_api
 from tongban.cases import services as case_services
 from tongban.catalog import api as catalog_api
@@ -102,6 +104,10 @@ EXPECTED: dict[str, tuple[bool, bool, set[str]]] = {
     "license.manage": (False, False, {"department_head"}),
     "license.verify": (True, False, set()),
     "license.lookup": (False, True, {"window_clerk", "reviewer", "department_head"}),
+    # The front desk: anyone takes a ticket; window clerks call and serve; clerks and supervisors see figures.
+    "frontdesk.take": (True, False, set()),
+    "frontdesk.operate": (False, False, {"window_clerk"}),
+    "frontdesk.read": (False, False, {"window_clerk", "supervisor"}),
 }
 
 IN, OUT = "411500", "320500"
@@ -197,7 +203,44 @@ def records() -> dict[type, Any]:
         federation_api.RefusedViewSet: RefusedMessage.objects.create(code="bad_signature", reason="测试"),
         **dict.fromkeys((licenses_api.LicenseViewSet, licenses_api.LicenseStatusView), _license(impl.department)),
         licenses_api.LogLeafView: ledger.append("test", {}),
+        bundles_api.BundleViewSet: _bundle(impl),
+        **_frontdesk(impl, person),
     }
+
+
+def _frontdesk(impl: Any, person: Any) -> dict[type, Any]:
+    """A hall in IN with a window, a ticket and an appointment (rows only: the walk checks who may reach them)."""
+    from tongban.catalog.models import Window
+    from tongban.frontdesk import api as frontdesk_api
+    from tongban.frontdesk.models import Appointment, Ticket
+
+    hall = Hall.objects.create(region_id=IN, name="信阳市政务服务中心（叫号）")
+    now = timezone.now()
+    return {
+        frontdesk_api.HallDeskViewSet: hall,
+        frontdesk_api.WindowDeskViewSet: Window.objects.create(hall=hall, number="01", name="综合受理"),
+        frontdesk_api.TicketViewSet: Ticket.objects.create(
+            hall=hall, day=now.date(), category="A", number="A001", taken_at=now
+        ),
+        frontdesk_api.AppointmentViewSet: Appointment.objects.create(
+            hall=hall, implementation=impl, category="A", slot_start=now, slot_minutes=30, person=person
+        ),
+    }
+
+
+def _bundle(impl: Any) -> Any:
+    """A bundle of two items of IN, the second waiting for the first."""
+    second = f.implementation(region_code=IN)
+    return bundle_services.create_bundle(
+        SYSTEM,
+        code="test-bundle",
+        name="测试一件事",
+        region=Region.objects.get(code=IN),
+        lead_department=impl.department,
+        promised_limit=5,
+        items=[{"key": "a", "implementation": impl}, {"key": "b", "implementation": second}],
+        dependencies=[("b", "a")],
+    )
 
 
 def _license(department: Any) -> Any:

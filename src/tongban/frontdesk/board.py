@@ -30,9 +30,7 @@ def queue_now(hall: Hall, day: date | None = None) -> dict[str, Any]:
     return {
         "hall": hall.pk,
         "day": day,
-        "categories": [
-            {"category": c.value, "name": str(c.label), "waiting": waiting[c.value]} for c in Category
-        ],
+        "categories": [{"category": c.value, "name": str(c.label), "waiting": waiting[c.value]} for c in Category],
         "windows": [
             {"window": w, "window_name": name, "number": number, "status": status, "recalls": recalls}
             for w, name, number, status, recalls in at_windows

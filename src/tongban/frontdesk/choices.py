@@ -67,3 +67,30 @@ TICKET_MOVES: dict[str, Move] = {
 }
 # A window holds at most one ticket in these states: it finishes (or marks absent) before calling again.
 AT_WINDOW = (S.CALLED, S.SERVING)
+
+# Names used in refusals, in both languages whatever the catalogue of translations holds.
+CATEGORY_NAMES: dict[str, tuple[str, str]] = {
+    "A": ("综合受理", "comprehensive intake"),
+    "B": ("不动产", "real estate"),
+    "C": ("社保医保", "social and medical insurance"),
+    "D": ("企业开办", "starting a business"),
+    "E": ("一件事", "one-thing bundles"),
+}
+STATE_NAMES: dict[str, tuple[str, str]] = {
+    "waiting": ("等候中", "waiting"),
+    "called": ("已叫号", "called"),
+    "serving": ("办理中", "being served"),
+    "done": ("已办结", "done"),
+    "no_show": ("过号未到", "did not come"),
+    "cancelled": ("已取消", "cancelled"),
+    "booked": ("已预约", "booked"),
+    "checked_in": ("已签到", "checked in"),
+}
+ACTION_NAMES: dict[str, tuple[str, str]] = {
+    "call": ("叫号", "call"),
+    "recall": ("重呼", "recall"),
+    "start": ("开始办理", "start"),
+    "finish": ("办结", "finish"),
+    "no_show": ("记为过号", "mark absent"),
+    "cancel": ("取消", "cancel"),
+}

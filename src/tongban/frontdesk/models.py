@@ -50,6 +50,9 @@ class TicketCounter(models.Model):
             models.UniqueConstraint(fields=["hall", "category", "day"], name="frontdesk_counter_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.hall_id} {self.category} {self.day.isoformat()}: {self.last}"
+
 
 class Ticket(models.Model):
     """排队号: one visitor's place in a hall's queue on one day, from taking to being served."""

@@ -13,10 +13,10 @@ class TicketSerializer(serializers.ModelSerializer):
     day = serializers.DateField(read_only=True, help_text="the day the ticket is valid for")
     category = serializers.CharField(read_only=True, help_text="queue category letter (A … E)")
     number = serializers.CharField(read_only=True, help_text="the number called out, e.g. A012")
-    priority = serializers.IntegerField(read_only=True, help_text="1 for an appointment check-in (called first), else 0")
-    status = serializers.CharField(
-        read_only=True, help_text="waiting, called, serving, done, no_show or cancelled"
+    priority = serializers.IntegerField(
+        read_only=True, help_text="1 for an appointment check-in (called first), else 0"
     )
+    status = serializers.CharField(read_only=True, help_text="waiting, called, serving, done, no_show or cancelled")
     taken_at = serializers.DateTimeField(read_only=True, help_text="when the ticket was taken")
     called_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="when it was first called")
     recalls = serializers.IntegerField(read_only=True, help_text="how often the number was called again")
@@ -72,7 +72,9 @@ class TakenTicketSerializer(TicketSerializer):
 
 class TakeTicketSerializer(serializers.Serializer):
     hall = serializers.IntegerField(help_text="id of the hall")
-    category = serializers.CharField(help_text="queue category letter: A 综合受理, B 不动产, C 社保医保, D 企业开办, E 一件事")
+    category = serializers.CharField(
+        help_text="queue category letter: A 综合受理, B 不动产, C 社保医保, D 企业开办, E 一件事"
+    )
     implementation = serializers.CharField(
         required=False, allow_blank=True, help_text="implementation code of the item, when the visitor knows it"
     )

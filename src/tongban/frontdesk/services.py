@@ -9,19 +9,22 @@ and its input (400 naming the field), and writes in one transaction. Nothing is 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from tongban.catalog.choices import WindowKind
 from tongban.catalog.models import Hall, ItemImplementation, Window
+from tongban.config import env
 from tongban.core.errors import Conflict, DomainError, NotFound
 from tongban.core.messages import Text
 from tongban.frontdesk import hours
 from tongban.frontdesk.choices import (
+    ACTION_NAMES,
     AT_WINDOW,
+    CATEGORY_NAMES,
+    STATE_NAMES,
     TICKET_MOVES,
     AppointmentStatus,
     Category,
@@ -34,9 +37,6 @@ from tongban.identity.denied import require
 from tongban.identity.models import Person
 
 TAKE, OPERATE = "frontdesk.take", "frontdesk.operate"
-# Places per appointment slot in a hall, until the node setting TONGBAN_APPOINTMENT_SLOT_CAPACITY exists
-# (a hall with four comprehensive windows serves about four booked visitors per half hour).
-DEFAULT_SLOT_CAPACITY = 4
 # Slots start on the hour and the half hour; a booking names the start of one.
 SLOT_MINUTES = 30
 # Window kinds that call every category: they accept any item of any department in the hall.
@@ -44,19 +44,17 @@ _ALL_CATEGORIES = (WindowKind.COMPREHENSIVE, WindowKind.CROSS_REGION)
 
 
 def slot_capacity() -> int:
-    return int(getattr(settings, "TONGBAN_APPOINTMENT_SLOT_CAPACITY", DEFAULT_SLOT_CAPACITY))
+    """Places per appointment slot in a hall (TONGBAN_APPOINTMENT_SLOT_CAPACITY; a test may set it in settings)."""
+    configured = getattr(settings, "TONGBAN_APPOINTMENT_SLOT_CAPACITY", None)
+    return int(configured if configured is not None else env("TONGBAN_APPOINTMENT_SLOT_CAPACITY"))
 
 
 def _fail(field: str | None, code: str, zh: str, en: str) -> DomainError:
     return DomainError.single(field, code, zh, en)
 
 
-def _label(choices: Any, value: str) -> Text:
-    label = choices(value).label if value in choices.values else value
-    with translation.override("zh-hans"):
-        zh = str(label)
-    with translation.override("en"):
-        en = str(label)
+def _name(table: dict[str, tuple[str, str]], key: str) -> Text:
+    zh, en = table.get(key, (key, key))
     return Text(zh, en)
 
 
@@ -71,7 +69,7 @@ def parse_category(value: str | None, field: str = "category") -> str:
     """A category letter, upper-cased; DomainError naming the field otherwise."""
     letter = (value or "").strip().upper()
     if letter not in Category.values:
-        listed = "、".join(f"{c.value} {_label(Category, c.value).zh}" for c in Category)
+        listed = "、".join(f"{c} {zh}" for c, (zh, _) in CATEGORY_NAMES.items())
         raise _fail(
             field,
             "invalid_choice",
@@ -212,12 +210,15 @@ def call_next(actor: Actor, *, window: Window | int, at: datetime | None = None)
     ).order_by("-priority", "taken_at", "id")
     if connection.features.has_select_for_update_skip_locked:
         queue = queue.select_for_update(skip_locked=True)
-    for candidate in queue[:20]:
+    # One row at a time: locking several at once would hide them all from the other window.
+    passed: list[int] = []
+    while (candidate := queue.exclude(pk__in=passed).first()) is not None:
         claimed = Ticket.objects.filter(pk=candidate.pk, status=TicketStatus.WAITING).update(
             status=TicketStatus.CALLED, window=counter, called_at=now, called_by_id=actor.user_id
         )
         if claimed:
             return Ticket.objects.select_related("window", "hall").get(pk=candidate.pk)
+        passed.append(candidate.pk)
     raise Conflict.single(
         "window",
         "queue_empty",
@@ -239,14 +240,14 @@ def _move(actor: Actor, ticket: Ticket | int, action: str) -> Ticket:
     require(actor, OPERATE, locked.hall)
     move = TICKET_MOVES[action]
     if locked.status not in move.sources:
-        now = _label(TicketStatus, locked.status)
-        possible = sorted(a for a, m in TICKET_MOVES.items() if locked.status in m.sources and a != "call")
-        listed = "、".join(possible) or "无"
+        now, wanted = _name(STATE_NAMES, locked.status), _name(ACTION_NAMES, action)
+        possible = [_name(ACTION_NAMES, a) for a, m in TICKET_MOVES.items() if locked.status in m.sources]
+        listed = Text("、".join(p.zh for p in possible) or "无", ", ".join(p.en for p in possible) or "none")
         raise Conflict.single(
             "status",
             "wrong_state",
-            f"{locked.number}号当前状态为“{now.zh}”，不能执行“{action}”（此状态可执行：{listed}）",
-            f"ticket {locked.number} is '{now.en}'; '{action}' is not possible now (possible: {listed})",
+            f"{locked.number}号当前状态为“{now.zh}”，不能{wanted.zh}（此状态可：{listed.zh}）",
+            f"ticket {locked.number} is '{now.en}'; it cannot {wanted.en} now (possible: {listed.en})",
         )
     locked.status = move.target
     return locked
@@ -390,7 +391,7 @@ def _lock_appointment(appointment: Appointment | int) -> Appointment:
 
 def _booked(appointment: Appointment, action: Text) -> None:
     if appointment.status != AppointmentStatus.BOOKED:
-        now = _label(AppointmentStatus, appointment.status)
+        now = _name(STATE_NAMES, appointment.status)
         raise Conflict.single(
             "status",
             "wrong_state",
@@ -454,7 +455,6 @@ def cancel(actor: Actor, appointment: Appointment | int, *, at: datetime | None 
 
 
 __all__ = [
-    "DEFAULT_SLOT_CAPACITY",
     "SLOT_MINUTES",
     "book",
     "call_next",

@@ -101,6 +101,7 @@ class Command(BaseCommand):
     def single(self, serve: bool) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("load_demo")
+        call_command("load_demo_bundles", stdout=StringIO())
         ensure_demo_users()
         ensure_demo_staff()
         if not node_key_path().exists():  # the licence log's tree heads are signed with the node's key
