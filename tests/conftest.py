@@ -32,3 +32,14 @@ def _fresh_calendar_cache():
 
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def ensure_regions() -> None:
+    """Transactional tests run last, and each leaves the database flushed, including the regions the
+    migrations load: a transactional test that needs them puts them back when an earlier one took them."""
+    from django.core.management import call_command
+
+    from tongban.catalog.models import Region
+
+    if not Region.objects.filter(code="411500").exists():
+        call_command("load_regions", verbosity=0)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 
+from tests.conftest import ensure_regions
 from tests.frontdesk.world import world
-from tongban.catalog.models import Region
 from tongban.frontdesk import services
 from tongban.frontdesk.models import Ticket
 from tongban.identity.actor import Actor, actor_for_user
@@ -22,10 +21,7 @@ def committed_world():  # type: ignore[no-untyped-def]
     No item implementation is made here, so SQLite's full-text table (which the flush does not empty)
     gets no row to clean up after the test.
     """
-    # Transactional tests run last, and each leaves the database flushed, including the regions the
-    # migrations load: put them back when an earlier one took them.
-    if not Region.objects.filter(code="411500").exists():
-        call_command("load_regions", verbosity=0)
+    ensure_regions()
     w = world()
     # Two department-free comprehensive windows of the same hall, each with its clerk.
     second = type(w.comprehensive).objects.create(hall=w.hall, number="02", name="综合受理", kind="comprehensive")

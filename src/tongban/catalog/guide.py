@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from tongban.catalog import choices as c
+from tongban.core.codes import USCC_ALPHABET
 from tongban.core.errors import Problem
 from tongban.core.messages import Text
 
@@ -110,7 +111,9 @@ _LISTS = {
 _MATERIAL_BOOLS = {"main", "commitment_allowed"}
 # Upper bounds a person would recognise: two months is the usual verification window, and Shenzhen's
 # 容缺 rule allows at most 20 working days to supply (STANDARDS §6); allow some room above both.
-LICENSE_TYPE_CODE = re.compile(r"^[0-9A-HJ-NP-RT-UW-Y]{2}\d{6}[0-9A-HJ-NP-RT-UW-Y]{10}\d{3}$")
+# A licence type code (GB/T 36904): the defining organ's USCC (GB 32100 characters) and a 3-digit sequence.
+USCC_PATTERN = rf"[{USCC_ALPHABET}]{{2}}\d{{6}}[{USCC_ALPHABET}]{{10}}"
+LICENSE_TYPE_CODE = re.compile(rf"^{USCC_PATTERN}\d{{3}}$")
 _MAXIMA = {"verification_days": 365, "tolerance_days": 60}
 
 # Fields added after guides were first published, with their defaults. The canonical content leaves

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
 from tongban.core.errors import DomainError
 from tongban.core.messages import Text
 from tongban.federation.canonical import canonical
@@ -356,7 +358,7 @@ def verified_head(head: dict[str, Any], trust: TrustList) -> None:
 
 
 def _check_status(report: Report, lic: dict[str, Any], status: StatusLookup | None) -> None:
-    today = datetime.now().date().isoformat()
+    today = timezone.localdate().isoformat()  # the node's day (Asia/Shanghai), not the machine's
     valid_to = lic.get("valid_to")
     if valid_to and str(valid_to) < today:
         report.add(

@@ -13,14 +13,13 @@ from dataclasses import dataclass
 
 from stdnum.iso7064 import mod_37_36
 
-from tongban.catalog.guide import LICENSE_TYPE_CODE
+from tongban.catalog.guide import LICENSE_TYPE_CODE, USCC_PATTERN
 from tongban.core.errors import DomainError, Problem
 from tongban.core.messages import Text
 
 PREFIX = "1.2.156.3005.2"
-_USCC = r"[0-9A-HJ-NP-RT-UW-Y]{2}\d{6}[0-9A-HJ-NP-RT-UW-Y]{10}"
 TYPE_CODE = LICENSE_TYPE_CODE  # the catalog checks guides' type codes with the same pattern
-ISSUER_CODE = re.compile(rf"^{_USCC}$")
+ISSUER_CODE = re.compile(rf"^{USCC_PATTERN}$")
 SERIAL = re.compile(r"^[0-9A-Z]{1,32}$")
 VERSION = re.compile(r"^\d{3}$")
 

@@ -11,20 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from stdnum.cn import ric
-
-from tongban.cases import events
-from tongban.cases.choices import MaterialEvidence, MaterialState
+from tongban.cases import services as cases
 from tongban.cases.models import Case
-from tongban.cases.services import _lock as lock_case
-from tongban.cases.services import _material, _may_change_materials
 from tongban.catalog.guide import LICENSE_TYPE_CODE
 from tongban.core.codes import CodeError, validate_uscc
-from tongban.core.errors import DomainError
+from tongban.core.errors import DomainError, NotFound
 from tongban.federation import node, queries
 from tongban.federation.envelope import Envelope
 from tongban.federation.handlers import handles
+from tongban.identity import ids
 from tongban.identity.actor import Actor
 from tongban.identity.denied import require
 from tongban.licenses import document
@@ -42,9 +37,12 @@ def _fail(field: str, code: str, zh: str, en: str, status: int | None = None) ->
 def _holder_code(value: str) -> str:
     code = (value or "").strip().upper()
     if len(code) == 18 and code[:17].isdigit():
-        if not ric.is_valid(code):
-            raise _fail("holder_code", "invalid_id_number", "公民身份号码无效", "the ID number is not valid")
-        return code
+        try:
+            return ids.validate_resident_id(code)
+        except CodeError as exc:
+            raise _fail(
+                "holder_code", "invalid_id_number", f"公民身份号码无效：{exc.text.zh}", f"the ID number: {exc.text.en}"
+            ) from exc
     try:
         return validate_uscc(code)
     except CodeError as exc:
@@ -285,7 +283,6 @@ def _concerns_applicant(lic: dict[str, Any], codes: set[str]) -> bool:
     return bool(codes & ({holder} | named))
 
 
-@transaction.atomic
 def use_license(
     actor: Actor,
     case: Case | int,
@@ -296,14 +293,53 @@ def use_license(
     version: int | None = None,
 ) -> Any:
     """免提交: a verified e-licence satisfies a material. Verified here, in full, before anything is written;
-    the document (with its log proof) is kept with the material so the decision can be checked later."""
-    case = lock_case(case, version)
-    _may_change_materials(actor, case)
-    material = _material(case, material_id)
+    the case command then records it (the document, with its log proof, kept with the material).
+
+    The verification may ask the issuing node for the status over the network, so it runs before the
+    case's row is locked: the lock is held only for the write, which checks the version again."""
+    if not isinstance(case, Case):
+        found = Case.objects.filter(pk=case).first()
+        if found is None:
+            raise NotFound.single("case", "not_found", "办件不存在", "no such case")
+        case = found
+    cases.check_materials_may_change(actor, case)
+    material = cases.material_of(case, material_id)
     consent = _short("consent", consent, "持证人授权", "the holder's consent")
     if not isinstance(license_document, dict):
         raise _fail("license_document", "not_an_object", "证照文件应为对象", "the licence document must be an object")
     lic = license_document.get("license") if isinstance(license_document.get("license"), dict) else {}
+    _check_fits(lic, material, case)
+    trust = node.trust_list()
+    report = document.verify(license_document, trust)
+    if report.valid:  # only a licence that is sound in itself is worth asking its issuer about
+        report = document.verify(license_document, trust, status=_status_lookup(license_document))
+    if not report.valid:
+        failed = report.failed[0]
+        raise _fail(
+            "license_document",
+            f"license_{failed.code}",
+            f"电子证照核验未通过：{failed.text.zh}",
+            f"the e-licence does not verify: {failed.text.en}",
+            422,
+        )
+    return cases.use_license(
+        actor,
+        case,
+        material_id=material_id,
+        identifier=str(lic.get("identifier")),
+        license_document=license_document,
+        note=f"{lic.get('name', '')} {lic.get('number', '')}".strip(),
+        details={
+            "issuer_node": lic.get("node"),
+            "consent": consent,
+            "checks": [c.name for c in report.checks if c.ok],
+        },
+        version=version,
+    )
+
+
+def _check_fits(lic: dict[str, Any], material: Any, case: Case) -> None:
+    """The licence is of a type the material accepts, and the applicant's."""
     accepted = list(material.requirement.license_types) if material.requirement_id else []
     type_code = (lic.get("type") or {}).get("code")
     if type_code not in accepted:
@@ -320,41 +356,6 @@ def use_license(
             "该电子证照的持证人不是本办件的申请人",
             "the licence is not the applicant's",
         )
-    trust = node.trust_list()
-    report = document.verify(license_document, trust)
-    if report.valid:  # only a licence that is sound in itself is worth asking its issuer about
-        report = document.verify(license_document, trust, status=_status_lookup(license_document))
-    if not report.valid:
-        failed = report.failed[0]
-        raise _fail(
-            "license_document",
-            f"license_{failed.code}",
-            f"电子证照核验未通过：{failed.text.zh}",
-            f"the e-licence does not verify: {failed.text.en}",
-            422,
-        )
-    material.state = MaterialState.PROVIDED
-    material.evidence = MaterialEvidence.LICENSE
-    material.license_identifier = str(lic.get("identifier"))
-    material.license_document = license_document
-    material.note = f"{lic.get('name', '')} {lic.get('number', '')}".strip()[:500]
-    material.save(update_fields=["state", "evidence", "license_identifier", "license_document", "note"])
-    case.version += 1
-    case.save(update_fields=["version"])
-    events.append(
-        case,
-        actor,
-        "use-license",
-        case.status,
-        {
-            "material": material.name,
-            "license": material.license_identifier,
-            "issuer_node": lic.get("node"),
-            "consent": consent,
-            "checks": [c.name for c in report.checks if c.ok],
-        },
-    )
-    return material
 
 
 def document_for(given: Any, identifier: str = "") -> dict[str, Any]:

@@ -588,6 +588,47 @@ def record_material(
     return material
 
 
+def check_materials_may_change(actor: Actor, case: Case) -> None:
+    """Refuse (403/409) unless the actor may change the case's materials now."""
+    _may_change_materials(actor, case)
+
+
+def material_of(case: Case, material_id: int) -> CaseMaterial:
+    """One material of the case's list; 400 naming ``material`` when it is not on it."""
+    return _material(case, material_id)
+
+
+@transaction.atomic
+def use_license(
+    actor: Actor,
+    case: Case | int,
+    *,
+    material_id: int,
+    identifier: str,
+    license_document: dict[str, Any],
+    note: str,
+    details: dict[str, Any],
+    version: int | None = None,
+) -> CaseMaterial:
+    """免提交: record that an e-licence satisfies a material. The caller (``licenses.sharing.use_license``)
+    has verified it; ``details`` (issuing node, consent, checks passed) go into the event."""
+    case = _lock(case, version)
+    _may_change_materials(actor, case)
+    material = _material(case, material_id)
+    material.state = MaterialState.PROVIDED
+    material.evidence = MaterialEvidence.LICENSE
+    material.license_identifier = identifier
+    material.license_document = license_document
+    material.note = note[:500]
+    material.save(update_fields=["state", "evidence", "license_identifier", "license_document", "note"])
+    case.version += 1
+    case.save(update_fields=["version"])
+    events.append(
+        case, actor, "use-license", case.status, {"material": material.name, "license": identifier, **details}
+    )
+    return material
+
+
 # --- the acceptance decision -------------------------------------------------------------------------
 
 
@@ -1103,6 +1144,7 @@ __all__ = [
     "apply_article_32",
     "approve",
     "attach_file",
+    "check_materials_may_change",
     "commit",
     "correct",
     "create_draft",
@@ -1112,6 +1154,7 @@ __all__ = [
     "extend",
     "issue",
     "lapse_overdue",
+    "material_of",
     "receive",
     "record_material",
     "refresh_warnings",
@@ -1126,6 +1169,7 @@ __all__ = [
     "supply",
     "suspend",
     "terminate",
+    "use_license",
     "verify",
     "withdraw",
 ]
