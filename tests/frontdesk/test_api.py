@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from tests import factories as f
 from tests.frontdesk.world import IN, world
 from tests.identity import make
-from tongban.frontdesk.models import Appointment, Ticket
+from tongban.frontdesk.models import Appointment, QueueTicket
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,7 @@ def test_finishing_a_waiting_ticket_is_409_and_changes_nothing():
     assert answer.status_code == 409
     error = answer.json()["errors"][0]
     assert error["code"] == "wrong_state" and "等候" in error["message_zh"] and "waiting" in error["message_en"]
-    assert Ticket.objects.get(pk=taken["id"]).status == "waiting"
+    assert QueueTicket.objects.get(pk=taken["id"]).status == "waiting"
 
 
 def test_wrong_role_or_region_is_refused():
@@ -74,7 +74,7 @@ def test_wrong_role_or_region_is_refused():
     assert elsewhere.post(f"/api/v1/queue-tickets/{taken['id']}/cancel/").status_code == 403
     assert client_for().get(f"/api/v1/halls/{w.hall.pk}/queue/").status_code in (401, 403)
     assert supervisor.get(f"/api/v1/halls/{w.hall.pk}/queue/").status_code == 200
-    assert Ticket.objects.get().status == "waiting"
+    assert QueueTicket.objects.get().status == "waiting"
 
 
 def test_an_applicant_books_checks_in_and_gets_a_priority_ticket():

@@ -11,7 +11,7 @@ from tests.frontdesk.world import IN, local, world
 from tests.identity import make
 from tongban.core.errors import Conflict, DomainError
 from tongban.frontdesk import services
-from tongban.frontdesk.models import Appointment, CategoryDepartment, Ticket
+from tongban.frontdesk.models import Appointment, CategoryDepartment, QueueTicket
 from tongban.identity.actor import Actor, actor_for_user
 from tongban.identity.denied import PolicyDenied
 from tongban.identity.models import Person
@@ -106,7 +106,7 @@ def test_check_in_only_on_the_day_and_before_the_slot_ends():
     with pytest.raises(Conflict) as late:
         services.check_in(who, appt, at=TEN + timedelta(minutes=31))
     assert (early.value.problems[0].code, late.value.problems[0].code) == ("not_today", "too_late")
-    assert Appointment.objects.get(pk=appt.pk).status == "booked" and not Ticket.objects.exists()
+    assert Appointment.objects.get(pk=appt.pk).status == "booked" and not QueueTicket.objects.exists()
 
 
 def test_an_item_without_a_listed_department_queues_in_category_a():

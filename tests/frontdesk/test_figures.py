@@ -8,7 +8,7 @@ import pytest
 
 from tests.frontdesk.world import local, world
 from tongban.frontdesk import figures
-from tongban.frontdesk.models import Ticket
+from tongban.frontdesk.models import QueueTicket
 
 pytestmark = pytest.mark.django_db
 NINE = local(2026, 3, 2, 9, 0)
@@ -16,7 +16,7 @@ NINE = local(2026, 3, 2, 9, 0)
 
 def ticket(w, number: str, *, wait: int | None, handle: int | None = None, window=None, status="done"):  # type: ignore[no-untyped-def]
     called = NINE + timedelta(minutes=wait) if wait is not None else None
-    return Ticket.objects.create(
+    return QueueTicket.objects.create(
         hall=w.hall,
         day=date(2026, 3, 2),
         category=number[0],
@@ -59,7 +59,7 @@ def test_waiting_and_handling_times_counts_and_no_shows():
 def test_a_range_takes_every_day_in_it_and_nothing_outside():
     w = world()
     ticket(w, "A001", wait=2)
-    Ticket.objects.create(hall=w.hall, day=date(2026, 3, 5), category="A", number="A001", taken_at=NINE)
+    QueueTicket.objects.create(hall=w.hall, day=date(2026, 3, 5), category="A", number="A001", taken_at=NINE)
     assert figures.hall_figures(w.hall, date(2026, 3, 1), date(2026, 3, 4)).tickets == 1
     assert figures.hall_figures(w.hall, date(2026, 3, 1), date(2026, 3, 5)).tickets == 2
     assert figures.hall_figures(w.hall, date(2026, 3, 3)).waiting.average is None

@@ -11,7 +11,7 @@ from tests.identity import make
 from tongban.catalog.models import Hall
 from tongban.core.errors import Conflict, DomainError
 from tongban.frontdesk import services
-from tongban.frontdesk.models import Ticket
+from tongban.frontdesk.models import QueueTicket
 from tongban.identity.actor import SYSTEM, Actor, actor_for_user
 from tongban.identity.denied import PolicyDenied
 
@@ -39,14 +39,14 @@ def test_an_unknown_category_is_refused_naming_the_field():
     with pytest.raises(DomainError) as refused:
         take(w.hall, "Z")
     assert refused.value.problems[0].field == "category"
-    assert not Ticket.objects.exists()
+    assert not QueueTicket.objects.exists()
 
 
 def test_appointments_first_then_in_the_order_taken():
     w = world()
     first, second = take(w.hall, "A", 0), take(w.hall, "C", 5)
     booked = take(w.hall, "A", 10)
-    Ticket.objects.filter(pk=booked.pk).update(priority=1)
+    QueueTicket.objects.filter(pk=booked.pk).update(priority=1)
     clerk = w.actor()
     order = []
     for _ in range(3):
@@ -78,7 +78,7 @@ def test_a_window_finishes_its_ticket_before_calling_the_next():
     with pytest.raises(Conflict) as busy:
         services.call_next(w.actor(), window=w.comprehensive, at=NINE + timedelta(minutes=3))
     assert busy.value.problems[0].code == "window_busy"
-    assert Ticket.objects.filter(status="waiting").count() == 1
+    assert QueueTicket.objects.filter(status="waiting").count() == 1
 
 
 def test_finishing_a_waiting_ticket_is_refused_and_changes_nothing():
@@ -111,7 +111,7 @@ def test_only_the_halls_window_clerks_call(who: str):
     }[who]()
     with pytest.raises(PolicyDenied):
         services.call_next(actor, window=w.comprehensive, at=NINE)
-    assert Ticket.objects.get().status == "waiting"
+    assert QueueTicket.objects.get().status == "waiting"
 
 
 def test_the_system_actor_may_call_for_tests_and_tools():

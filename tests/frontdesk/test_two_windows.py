@@ -10,7 +10,7 @@ from django.db import connection
 from tests.conftest import ensure_regions
 from tests.frontdesk.world import world
 from tongban.frontdesk import services
-from tongban.frontdesk.models import Ticket
+from tongban.frontdesk.models import QueueTicket
 from tongban.identity.actor import Actor, actor_for_user
 
 
@@ -39,7 +39,7 @@ def test_two_windows_calling_at_once_get_different_tickets(committed_world):
         # show is that a window calling after another gets the next ticket, not the same one.
         got = [services.call_next(w.actor(), window=window).pk for window in windows]
         assert len(set(got)) == 2
-        assert Ticket.objects.filter(status="called").count() == 2
+        assert QueueTicket.objects.filter(status="called").count() == 2
         return
     start = threading.Barrier(2)
     got: list[int] = []
@@ -61,6 +61,6 @@ def test_two_windows_calling_at_once_get_different_tickets(committed_world):
     for t in threads:
         t.join()
     assert errors == [] and len(got) == 2 and len(set(got)) == 2
-    called = Ticket.objects.filter(status="called")
+    called = QueueTicket.objects.filter(status="called")
     assert sorted(called.values_list("window_id", flat=True)) == sorted(x.pk for x in windows)
     assert sorted(called.values_list("number", flat=True)) == ["A001", "A002"]

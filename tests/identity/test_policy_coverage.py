@@ -212,14 +212,14 @@ def _frontdesk(impl: Any, person: Any) -> dict[type, Any]:
     """A hall in IN with a window, a ticket and an appointment (rows only: the walk checks who may reach them)."""
     from tongban.catalog.models import Window
     from tongban.frontdesk import api as frontdesk_api
-    from tongban.frontdesk.models import Appointment, Ticket
+    from tongban.frontdesk.models import Appointment, QueueTicket
 
     hall = Hall.objects.create(region_id=IN, name="信阳市政务服务中心（叫号）")
     now = timezone.now()
     return {
         frontdesk_api.HallDeskViewSet: hall,
         frontdesk_api.WindowDeskViewSet: Window.objects.create(hall=hall, number="01", name="综合受理"),
-        frontdesk_api.TicketViewSet: Ticket.objects.create(
+        frontdesk_api.QueueTicketViewSet: QueueTicket.objects.create(
             hall=hall, day=now.date(), category="A", number="A001", taken_at=now
         ),
         frontdesk_api.AppointmentViewSet: Appointment.objects.create(

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from tongban.frontdesk.models import Appointment, CategoryDepartment, Ticket
+from tongban.frontdesk.models import Appointment, CategoryDepartment, QueueTicket
 
 
 @admin.register(CategoryDepartment)
@@ -28,8 +28,8 @@ class ReadOnly(admin.ModelAdmin):
         return False
 
 
-@admin.register(Ticket)
-class TicketAdmin(ReadOnly):
+@admin.register(QueueTicket)
+class QueueTicketAdmin(ReadOnly):
     list_display = ["number", "hall", "day", "status", "window", "taken_at", "called_at", "finished_at"]
     list_filter = ["status", "category", "day"]
 

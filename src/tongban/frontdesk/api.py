@@ -27,7 +27,7 @@ from tongban.catalog.models import Hall, ItemImplementation, Window
 from tongban.core.errors import DomainError, NotFound
 from tongban.frontdesk import board, figures, services
 from tongban.frontdesk import serializers as s
-from tongban.frontdesk.models import Appointment, Ticket
+from tongban.frontdesk.models import Appointment, QueueTicket
 from tongban.identity.actor import actor_for
 from tongban.identity.denied import require
 from tongban.identity.models import Person
@@ -98,11 +98,11 @@ class PlacedByHall:
 
 def _ticket_command(summary: str) -> Any:
     return extend_schema(
-        summary=summary, request=s.EmptySerializer, responses=s.TicketSerializer, parameters=[ID, ROLE_HEADER]
+        summary=summary, request=s.EmptySerializer, responses=s.QueueTicketSerializer, parameters=[ID, ROLE_HEADER]
     )
 
 
-class TicketViewSet(PlacedByHall, viewsets.GenericViewSet):
+class QueueTicketViewSet(PlacedByHall, viewsets.GenericViewSet):
     """Queue tickets (排队号): taken at the kiosk, moved along by the window that called them."""
 
     policy = {
@@ -113,10 +113,10 @@ class TicketViewSet(PlacedByHall, viewsets.GenericViewSet):
         "no_show": OPERATE,
         "cancel": OPERATE,
     }
-    serializer_class = s.TicketSerializer
-    queryset = Ticket.objects.select_related("hall", "window", "implementation")
+    serializer_class = s.QueueTicketSerializer
+    queryset = QueueTicket.objects.select_related("hall", "window", "implementation")
 
-    def get_object(self) -> Ticket:
+    def get_object(self) -> QueueTicket:
         pk = str(self.kwargs.get("pk", ""))
         ticket = self.get_queryset().filter(pk=pk).first() if pk.isdigit() else None
         if ticket is None:
@@ -126,8 +126,8 @@ class TicketViewSet(PlacedByHall, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Take a ticket (取号) in a queue category of a hall; anyone, at the kiosk",
-        request=s.TakeTicketSerializer,
-        responses={201: s.TakenTicketSerializer},
+        request=s.TakeQueueTicketSerializer,
+        responses={201: s.TakenQueueTicketSerializer},
     )
     def create(self, request: Request) -> Response:
         actor = actor_for(request)
@@ -141,11 +141,11 @@ class TicketViewSet(PlacedByHall, viewsets.GenericViewSet):
             person=actor.person if actor.assignment is None else None,
         )
         ticket.waiting_ahead = services.waiting_ahead(ticket)  # type: ignore[attr-defined]
-        return Response(s.TakenTicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+        return Response(s.TakenQueueTicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
     def _run(self, command: Any) -> Response:
         ticket = command(actor_for(self.request), self.get_object())
-        return Response(s.TicketSerializer(self.get_queryset().get(pk=ticket.pk)).data)
+        return Response(s.QueueTicketSerializer(self.get_queryset().get(pk=ticket.pk)).data)
 
     @_ticket_command("Call a called ticket's number again (重呼)")
     @action(detail=True, methods=["post"])
@@ -178,19 +178,19 @@ class WindowDeskViewSet(viewsets.GenericViewSet):
 
     policy = {"call_next": OPERATE}
     queryset = Window.objects.select_related("hall")
-    serializer_class = s.TicketSerializer
+    serializer_class = s.QueueTicketSerializer
 
     @extend_schema(
         summary="Call the next waiting ticket (叫号) of the categories this window serves",
         request=s.EmptySerializer,
-        responses=s.TicketSerializer,
+        responses=s.QueueTicketSerializer,
         parameters=[ID, ROLE_HEADER],
     )
     @action(detail=True, methods=["post"], url_path="call-next", url_name="call-next")
     def call_next(self, request: Request, pk: str) -> Response:
         window = self.get_object()
         ticket = services.call_next(actor_for(request), window=window)
-        return Response(s.TicketSerializer(ticket).data)
+        return Response(s.QueueTicketSerializer(ticket).data)
 
 
 class HallDeskViewSet(viewsets.GenericViewSet):
@@ -281,13 +281,13 @@ class AppointmentViewSet(PlacedByHall, viewsets.GenericViewSet):
     @extend_schema(
         summary="Check in on arrival (签到): gives a ticket that is called before walk-ins",
         request=s.EmptySerializer,
-        responses={201: s.TicketSerializer},
+        responses={201: s.QueueTicketSerializer},
         parameters=[ID, ROLE_HEADER],
     )
     @action(detail=True, methods=["post"], url_path="check-in", url_name="check-in")
     def check_in(self, request: Request, pk: str) -> Response:
         ticket = services.check_in(actor_for(request), self.get_object())
-        return Response(s.TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+        return Response(s.QueueTicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Cancel an appointment before its slot begins",

@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 from tongban.frontdesk import api
 
 router = SimpleRouter()
-router.register("queue-tickets", api.TicketViewSet, basename="queue-ticket")
+router.register("queue-tickets", api.QueueTicketViewSet, basename="queue-ticket")
 router.register("windows", api.WindowDeskViewSet, basename="window-desk")
 # Only detail actions: the catalog's /halls/ and /halls/{id}/ stay the catalog's.
 router.register("halls", api.HallDeskViewSet, basename="hall-desk")

@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from tongban.catalog.models import Hall
 from tongban.frontdesk.choices import AT_WINDOW, Category, TicketStatus
-from tongban.frontdesk.models import Ticket
+from tongban.frontdesk.models import QueueTicket
 
 
 def queue_now(hall: Hall, day: date | None = None) -> dict[str, Any]:
     day = day or timezone.localdate()
-    today = Ticket.objects.filter(hall=hall, day=day)
+    today = QueueTicket.objects.filter(hall=hall, day=day)
     waiting = dict.fromkeys(Category.values, 0)
     for letter in today.filter(status=TicketStatus.WAITING).values_list("category", flat=True):
         waiting[letter] = waiting.get(letter, 0) + 1

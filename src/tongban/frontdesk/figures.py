@@ -16,7 +16,7 @@ from typing import Any
 
 from tongban.catalog.models import Hall
 from tongban.frontdesk.choices import Category, TicketStatus
-from tongban.frontdesk.models import Ticket
+from tongban.frontdesk.models import QueueTicket
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def hall_figures(hall: Hall, date_from: date, date_to: date | None = None) -> Fi
     date_to = date_to or date_from
     rows = [
         Row(*values)
-        for values in Ticket.objects.filter(hall=hall, day__gte=date_from, day__lte=date_to).values_list(
+        for values in QueueTicket.objects.filter(hall=hall, day__gte=date_from, day__lte=date_to).values_list(
             "category", "status", "taken_at", "called_at", "started_at", "finished_at", "window_id", "window__number"
         )
     ]

@@ -54,7 +54,7 @@ class TicketCounter(models.Model):
         return f"{self.hall_id} {self.category} {self.day.isoformat()}: {self.last}"
 
 
-class Ticket(models.Model):
+class QueueTicket(models.Model):
     """排队号: one visitor's place in a hall's queue on one day, from taking to being served."""
 
     hall = models.ForeignKey("catalog.Hall", verbose_name=_("hall"), on_delete=models.PROTECT, related_name="tickets")

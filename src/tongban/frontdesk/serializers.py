@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from tongban.frontdesk.models import Appointment, Ticket
+from tongban.frontdesk.models import Appointment, QueueTicket
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class QueueTicketSerializer(serializers.ModelSerializer):
     hall = serializers.IntegerField(source="hall_id", read_only=True, help_text="id of the hall")
     day = serializers.DateField(read_only=True, help_text="the day the ticket is valid for")
     category = serializers.CharField(read_only=True, help_text="queue category letter (A … E)")
@@ -35,7 +35,7 @@ class TicketSerializer(serializers.ModelSerializer):
     )
 
     class Meta:
-        model = Ticket
+        model = QueueTicket
         fields = [
             "id",
             "hall",
@@ -56,21 +56,21 @@ class TicketSerializer(serializers.ModelSerializer):
             "appointment",
         ]
 
-    def get_window_number(self, obj: Ticket) -> str | None:
+    def get_window_number(self, obj: QueueTicket) -> str | None:
         return obj.window.number if obj.window_id else None
 
-    def get_implementation(self, obj: Ticket) -> str | None:
+    def get_implementation(self, obj: QueueTicket) -> str | None:
         return obj.implementation.implementation_code if obj.implementation_id else None
 
 
-class TakenTicketSerializer(TicketSerializer):
+class TakenQueueTicketSerializer(QueueTicketSerializer):
     waiting_ahead = serializers.IntegerField(read_only=True, help_text="tickets of the category called before it")
 
-    class Meta(TicketSerializer.Meta):
-        fields = [*TicketSerializer.Meta.fields, "waiting_ahead"]
+    class Meta(QueueTicketSerializer.Meta):
+        fields = [*QueueTicketSerializer.Meta.fields, "waiting_ahead"]
 
 
-class TakeTicketSerializer(serializers.Serializer):
+class TakeQueueTicketSerializer(serializers.Serializer):
     hall = serializers.IntegerField(help_text="id of the hall")
     category = serializers.CharField(
         help_text="queue category letter: A 综合受理, B 不动产, C 社保医保, D 企业开办, E 一件事"

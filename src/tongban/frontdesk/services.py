@@ -31,7 +31,7 @@ from tongban.frontdesk.choices import (
     Priority,
     TicketStatus,
 )
-from tongban.frontdesk.models import Appointment, CategoryDepartment, Ticket, TicketCounter
+from tongban.frontdesk.models import Appointment, CategoryDepartment, QueueTicket, TicketCounter
 from tongban.identity.actor import Actor
 from tongban.identity.denied import require
 from tongban.identity.models import Person
@@ -117,14 +117,14 @@ def _issue(
     person: Person | None = None,
     appointment: Appointment | None = None,
     priority: int = Priority.NORMAL,
-) -> Ticket:
+) -> QueueTicket:
     """The next number of the hall's category today. The counter row is locked until the transaction
     ends, so two kiosks never print the same number; a day's first ticket creates the row."""
     day = timezone.localdate(now)
     counter, _ = TicketCounter.objects.select_for_update().get_or_create(hall=hall, category=letter, day=day)
     counter.last += 1
     counter.save(update_fields=["last"])
-    return Ticket.objects.create(
+    return QueueTicket.objects.create(
         hall=hall,
         day=day,
         category=letter,
@@ -146,7 +146,7 @@ def take_ticket(
     implementation: ItemImplementation | None = None,
     person: Person | None = None,
     at: datetime | None = None,
-) -> Ticket:
+) -> QueueTicket:
     """取号: a ticket in ``category`` of the hall's queue today (at the kiosk, so anyone may)."""
     place = _hall(hall)
     require(actor, TAKE, place)
@@ -154,11 +154,11 @@ def take_ticket(
     return _issue(place, letter, _now(at), implementation=implementation, person=person)
 
 
-def waiting_ahead(ticket: Ticket) -> int:
+def waiting_ahead(ticket: QueueTicket) -> int:
     """How many tickets of the same category would be called before this one, were it called now."""
     if ticket.status != TicketStatus.WAITING:
         return 0
-    same = Ticket.objects.filter(
+    same = QueueTicket.objects.filter(
         hall_id=ticket.hall_id, day=ticket.day, category=ticket.category, status=TicketStatus.WAITING
     )
     before = same.filter(priority__gt=ticket.priority) | same.filter(
@@ -176,7 +176,7 @@ def _window(window: Window | int) -> Window:
 
 
 def _busy(window: Window) -> None:
-    held = Ticket.objects.filter(window=window, status__in=AT_WINDOW).first()
+    held = QueueTicket.objects.filter(window=window, status__in=AT_WINDOW).first()
     if held is not None:
         raise Conflict.single(
             "window",
@@ -187,7 +187,7 @@ def _busy(window: Window) -> None:
 
 
 @transaction.atomic
-def call_next(actor: Actor, *, window: Window | int, at: datetime | None = None) -> Ticket:
+def call_next(actor: Actor, *, window: Window | int, at: datetime | None = None) -> QueueTicket:
     """叫号: give the window the next waiting ticket of the categories it calls, appointments first and
     then in the order taken. Two windows calling at once never get the same ticket: on PostgreSQL each
     skips the rows the other has locked; everywhere the claim is an update that only a waiting ticket
@@ -205,7 +205,7 @@ def call_next(actor: Actor, *, window: Window | int, at: datetime | None = None)
             "window's departments need a queue category first",
         )
     now = _now(at)
-    queue = Ticket.objects.filter(
+    queue = QueueTicket.objects.filter(
         hall_id=counter.hall_id, day=timezone.localdate(now), status=TicketStatus.WAITING, category__in=letters
     ).order_by("-priority", "taken_at", "id")
     if connection.features.has_select_for_update_skip_locked:
@@ -213,11 +213,11 @@ def call_next(actor: Actor, *, window: Window | int, at: datetime | None = None)
     # One row at a time: locking several at once would hide them all from the other window.
     passed: list[int] = []
     while (candidate := queue.exclude(pk__in=passed).first()) is not None:
-        claimed = Ticket.objects.filter(pk=candidate.pk, status=TicketStatus.WAITING).update(
+        claimed = QueueTicket.objects.filter(pk=candidate.pk, status=TicketStatus.WAITING).update(
             status=TicketStatus.CALLED, window=counter, called_at=now, called_by_id=actor.user_id
         )
         if claimed:
-            return Ticket.objects.select_related("window", "hall").get(pk=candidate.pk)
+            return QueueTicket.objects.select_related("window", "hall").get(pk=candidate.pk)
         passed.append(candidate.pk)
     raise Conflict.single(
         "window",
@@ -227,15 +227,15 @@ def call_next(actor: Actor, *, window: Window | int, at: datetime | None = None)
     )
 
 
-def _lock_ticket(ticket: Ticket | int) -> Ticket:
-    pk = ticket.pk if isinstance(ticket, Ticket) else ticket
-    found = Ticket.objects.select_for_update().filter(pk=pk).first()
+def _lock_ticket(ticket: QueueTicket | int) -> QueueTicket:
+    pk = ticket.pk if isinstance(ticket, QueueTicket) else ticket
+    found = QueueTicket.objects.select_for_update().filter(pk=pk).first()
     if found is None:
         raise NotFound.single("ticket", "not_found", "排队号不存在", "no such ticket")
     return found
 
 
-def _move(actor: Actor, ticket: Ticket | int, action: str) -> Ticket:
+def _move(actor: Actor, ticket: QueueTicket | int, action: str) -> QueueTicket:
     locked = _lock_ticket(ticket)
     require(actor, OPERATE, locked.hall)
     move = TICKET_MOVES[action]
@@ -254,7 +254,7 @@ def _move(actor: Actor, ticket: Ticket | int, action: str) -> Ticket:
 
 
 @transaction.atomic
-def recall(actor: Actor, ticket: Ticket | int) -> Ticket:
+def recall(actor: Actor, ticket: QueueTicket | int) -> QueueTicket:
     """重呼: call a called ticket's number again; its first call time stays, for the waiting figures."""
     locked = _move(actor, ticket, "recall")
     locked.recalls += 1
@@ -263,7 +263,7 @@ def recall(actor: Actor, ticket: Ticket | int) -> Ticket:
 
 
 @transaction.atomic
-def start(actor: Actor, ticket: Ticket | int, *, at: datetime | None = None) -> Ticket:
+def start(actor: Actor, ticket: QueueTicket | int, *, at: datetime | None = None) -> QueueTicket:
     """开始办理: the visitor came to the window."""
     locked = _move(actor, ticket, "start")
     locked.started_at = _now(at)
@@ -272,7 +272,7 @@ def start(actor: Actor, ticket: Ticket | int, *, at: datetime | None = None) -> 
 
 
 @transaction.atomic
-def finish(actor: Actor, ticket: Ticket | int, *, at: datetime | None = None) -> Ticket:
+def finish(actor: Actor, ticket: QueueTicket | int, *, at: datetime | None = None) -> QueueTicket:
     """办结: the visitor leaves the window; the window may call again."""
     locked = _move(actor, ticket, "finish")
     locked.finished_at = _now(at)
@@ -281,7 +281,7 @@ def finish(actor: Actor, ticket: Ticket | int, *, at: datetime | None = None) ->
 
 
 @transaction.atomic
-def no_show(actor: Actor, ticket: Ticket | int, *, at: datetime | None = None) -> Ticket:
+def no_show(actor: Actor, ticket: QueueTicket | int, *, at: datetime | None = None) -> QueueTicket:
     """过号: called and did not come; the window may call again."""
     locked = _move(actor, ticket, "no_show")
     locked.closed_at = _now(at)
@@ -290,7 +290,7 @@ def no_show(actor: Actor, ticket: Ticket | int, *, at: datetime | None = None) -
 
 
 @transaction.atomic
-def cancel_ticket(actor: Actor, ticket: Ticket | int, *, at: datetime | None = None) -> Ticket:
+def cancel_ticket(actor: Actor, ticket: QueueTicket | int, *, at: datetime | None = None) -> QueueTicket:
     """A waiting ticket given up (the visitor left, or took the wrong category)."""
     locked = _move(actor, ticket, "cancel")
     locked.closed_at = _now(at)
@@ -401,7 +401,7 @@ def _booked(appointment: Appointment, action: Text) -> None:
 
 
 @transaction.atomic
-def check_in(actor: Actor, appointment: Appointment | int, *, at: datetime | None = None) -> Ticket:
+def check_in(actor: Actor, appointment: Appointment | int, *, at: datetime | None = None) -> QueueTicket:
     """签到: on the day, until the slot ends, the appointment becomes a ticket that is called first."""
     appt = _lock_appointment(appointment)
     require(actor, TAKE, appt.hall)
