@@ -99,6 +99,7 @@ class MergedMaterial:
     necessity: str
     serves: list[str] = field(default_factory=list)  # item keys, bundle order
     names: list[str] = field(default_factory=list)  # every name the items give it
+    uses: list[tuple[str, str]] = field(default_factory=list)  # (item key, the material's name in its guide)
     from_result_of: str | None = None  # the item whose result provides it
 
     @property
@@ -154,6 +155,7 @@ def merge_materials(
                 target = MergedMaterial(name, [], "optional", from_result_of=source)
                 groups.append(target)
             target.serves.append(key)
+            target.uses.append((key, name))
             if name not in target.names:
                 target.names.append(name)
             target.license_types += [t for t in types if t not in target.license_types]

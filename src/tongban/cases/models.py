@@ -140,6 +140,17 @@ class Case(models.Model):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, editable=False)
+    # 一件事: the bundle application this case is an item of, and the item's key within the bundle.
+    bundle_case = models.ForeignKey(
+        "bundles.BundleCase",
+        verbose_name=_("bundle application"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="item_cases",
+        editable=False,
+    )
+    bundle_key = models.CharField(_("item key in the bundle"), max_length=32, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("case")

@@ -290,6 +290,8 @@ _PLACES: dict[str, Callable[[Any], Any]] = {
     "identity.staffassignment": lambda o: Place(o.region_id, o.department_id),
     "identity.personaldataaccess": lambda o: Place(o.region_id),
     "cases.case": lambda o: Place(o.region_id, o.department_id),
+    # A bundle application (一件事) spans departments: its region's staff of any department see it.
+    "bundles.bundlecase": lambda o: Place(o.bundle.region_id),
     "cases.verification": lambda o: Place(o.case.region_id, o.case.department_id),
     "credit.creditentry": lambda o: Place(o.region_id),
     "licenses.license": lambda o: Place(o.jurisdiction, o.issuer_id),
@@ -313,6 +315,7 @@ _LOOKUPS: dict[str, tuple[str | None, str | None]] = {
     "identity.staffassignment": ("region__code", "department_id"),
     "identity.personaldataaccess": ("region__code", None),
     "cases.case": ("region__code", "department_id"),
+    "bundles.bundlecase": ("bundle__region__code", None),
     "cases.verification": ("case__region__code", "case__department_id"),
     "credit.creditentry": ("region__code", None),
     "licenses.license": ("jurisdiction", "issuer_id"),
@@ -328,6 +331,11 @@ _PRIVATE_TO_OWNER: dict[str, tuple[Callable[[Any], bool], Q, Text]] = {
     "cases.case": (
         lambda o: o.status == "draft",
         Q(status="draft"),
+        Text("申请人尚未提交的草稿只有申请人本人可见", "an unsubmitted draft is visible to its applicant alone"),
+    ),
+    "bundles.bundlecase": (
+        lambda o: o.status == "draft" and o.channel == "online",
+        Q(status="draft", channel="online"),
         Text("申请人尚未提交的草稿只有申请人本人可见", "an unsubmitted draft is visible to its applicant alone"),
     ),
 }
@@ -406,7 +414,7 @@ def _own_q(actor: Actor, model: Any, relation: str) -> Q | None:
         return Q(user_id=uid) | (Q(pk=pid) if pid else Q(pk__in=[]))
     if label == "identity.staffassignment":
         return Q(user_id=uid)
-    if label == "cases.case":
+    if label in ("cases.case", "bundles.bundlecase"):
         return _own_cases_q(uid, pid)
     if pid is None:
         return None
@@ -468,7 +476,7 @@ def is_own(actor: Actor, obj: Any, relation: str = "own") -> bool:
         return obj.user_id == actor.user_id and actor.person is None
     if obj.pk is None:
         return False
-    if _label(obj) == "cases.case":
+    if _label(obj) in ("cases.case", "bundles.bundlecase"):
         # Most answers need no query: the case names its creator, applicant and agent.
         pid = actor.person.pk if actor.person else None
         if obj.created_by_id == actor.user_id or (pid and pid in (obj.applicant_person_id, obj.agent_id)):

@@ -69,6 +69,10 @@ ON_ISSUE: list[Callable[[Actor, Case, dict[str, Any] | None], dict[str, Any] | N
 # Hooks run inside the transaction that revokes an approval (撤销): the licences app revokes the case's
 # e-licences. Each takes the actor, the case and the reasons.
 ON_REVOCATION: list[Callable[[Actor, Case, str], None]] = []
+# Hooks run inside the transaction of every status change of a case, after its event: the bundles app
+# (一件事) dispatches the items that waited for this one, or stops them. Each takes the actor, the case
+# and the action.
+AFTER_TRANSITION: list[Callable[[Actor, Case, str], None]] = []
 
 MAX_TEXT = 2000
 log = logging.getLogger("tongban.cases")
@@ -152,6 +156,9 @@ def _finish(
     case.version += 1
     case.save()
     events.append(case, actor, row.action, before, payload, at=at)
+    if before != case.status:
+        for hook in AFTER_TRANSITION:
+            hook(actor, case, row.action)
     return case
 
 
@@ -413,6 +420,22 @@ def _check_authorisation(
         )
 
 
+def check_parties(
+    actor: Actor,
+    person: Person | None,
+    organisation: Organisation | None,
+    agent: Person | None,
+    authorisation: Authorisation | None,
+) -> Person | None:
+    """The applicant and whoever acts for them at a window, checked; returns the agent (None when the
+    applicant stands there themself)."""
+    _applicant_for_intake(actor, person, organisation, agent)
+    if person is not None and agent is not None and agent.pk == person.pk:
+        agent = None
+    _check_authorisation(authorisation, person, organisation, agent)
+    return agent
+
+
 @transaction.atomic
 def receive(
     actor: Actor,
@@ -433,10 +456,7 @@ def receive(
     impl = _implementation(implementation)
     probe = Case(region_id=impl.region_id, department_id=impl.department_id)
     require(actor, "case.intake", probe)  # the policy first: input problems are only for those who may receive
-    _applicant_for_intake(actor, person, organisation, agent)
-    if person is not None and agent is not None and agent.pk == person.pk:
-        agent = None
-    _check_authorisation(authorisation, person, organisation, agent)
+    agent = check_parties(actor, person, organisation, agent, authorisation)
     check = _text("identity_check", identity_check, "身份核验方式", "how the identity was checked", limit=200)
     receiving = actor.assignment.region_id if actor.assignment else impl.region_id
     case = _new_case(
@@ -1130,6 +1150,7 @@ def public_url(path: str) -> str:
 
 # The commands of credit-backed handling (告知承诺, 容缺受理) live in their own module; they use the
 # machinery above, so they are imported last.
+from tongban.cases.services.bundled import SharedMaterial, receive_bundle_item  # noqa: E402
 from tongban.cases.services.commitments import commit, lapse_overdue, revoke, supply, verify  # noqa: E402
 
 __all__ = [
@@ -1138,6 +1159,7 @@ __all__ = [
     "ON_ACCEPTANCE",
     "ON_ISSUE",
     "ON_REVOCATION",
+    "SharedMaterial",
     "accept",
     "allowed_actions",
     "answer_supervision",
@@ -1145,6 +1167,7 @@ __all__ = [
     "approve",
     "attach_file",
     "check_materials_may_change",
+    "check_parties",
     "commit",
     "correct",
     "create_draft",
@@ -1156,6 +1179,7 @@ __all__ = [
     "lapse_overdue",
     "material_of",
     "receive",
+    "receive_bundle_item",
     "record_material",
     "refresh_warnings",
     "refuse",

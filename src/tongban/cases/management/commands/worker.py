@@ -54,6 +54,8 @@ def deliver() -> dict[str, int]:
 
 
 def apply_rules(everything: bool = False) -> dict[str, int]:
+    from tongban.frontdesk.rules import mark_missed_appointments
+
     node.refresh_trust_list()  # a failure is logged there; the list in force stays
     return {
         "deemed_accepted": services.apply_article_32(),
@@ -62,6 +64,7 @@ def apply_rules(everything: bool = False) -> dict[str, int]:
         "notices_rendered": render_pending(timedelta(0) if everything else timedelta(seconds=60)),
         "licence_pdfs_rendered": render_licences(timedelta(0) if everything else timedelta(seconds=60)),
         "tree_heads_published": _publish_head(),
+        "appointments_missed": mark_missed_appointments(),
     }
 
 
