@@ -31,6 +31,7 @@ urlpatterns += i18n_patterns(
     path("", include("tongban.identity.urls")),
     path("", include("tongban.cases.urls")),
     path("", include("tongban.licenses.urls")),
+    path("", include("tongban.bundles.urls")),
     path("", include("tongban.frontdesk.urls")),
     path("", include("tongban.web.urls")),
     prefix_default_language=False,

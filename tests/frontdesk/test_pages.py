@@ -8,6 +8,7 @@ Plain forms, so everything here works without JavaScript. Labels are checked on 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -160,6 +161,7 @@ def test_the_workbench_needs_a_login_and_a_window_clerk(client, w):
     client.force_login(make.staff("reviewer"))
     page(client, f"/frontdesk/windows/{w.comprehensive.pk}/", status=403)
     page(client, "/frontdesk/", status=403)
+    assert 'href="/frontdesk/"' not in page(client, "/cases/queue/")
     client.force_login(w.clerk)
     page(client, "/frontdesk/windows/999999/", status=404)
 
@@ -182,6 +184,20 @@ def test_a_ticket_naming_a_person_shows_their_open_cases_with_the_id_number_mask
     assert f'href="/cases/{case.number}/"' in html
     assert closed.number not in html
     assert PersonalDataAccess.objects.filter(user=w.clerk, person=person).exists()
+
+
+def test_an_appointment_called_first_shows_its_item(client, w):
+    take(w)
+    impl = cases.world().implementation
+    person = make.person()
+    appt = services.book(
+        w.actor(), hall=w.hall, implementation=impl, slot_start=MONDAY + timedelta(hours=1), person=person
+    )
+    checked_in = services.check_in(w.actor(), appt)
+    client.force_login(w.clerk)
+    html = press(client, w.comprehensive.pk, "call-next", lang="/en")
+    assert text_of(html, "current-number") == checked_in.number
+    assert impl.current_version.name in html and "checked in on time" in html
 
 
 def test_the_workbench_reads_in_english_and_links_to_window_intake(client, w):

@@ -58,12 +58,12 @@ def _search(actor: Actor, q: str) -> list[ItemImplementation]:
     return list(qs.order_by("item__name", "implementation_code")[:RESULTS])
 
 
-def _person(actor: Actor, number: str) -> Person | None:
+def find_person(actor: Actor, number: str) -> Person | None:
     qs = Person.objects.filter(id_type=IdType.RESIDENT_ID, nationality="CHN", id_number=number)
     return visible(actor, "identity.person.read", qs).first()
 
 
-def _log(actor: Actor, person: Person) -> None:
+def log_lookup(actor: Actor, person: Person) -> None:
     if not is_own(actor, person):
         identity.log_personal_data_access(
             actor, record=person, person=person, fields=SHOWN_FIELDS, reason=LOOKUP_REASON
@@ -95,7 +95,7 @@ def intake(request: HttpRequest) -> HttpResponse:
         except CodeError as exc:
             errors.add("id_number", str(exc.text))
         else:
-            person = _person(actor, number)
+            person = find_person(actor, number)
     form = DraftForm(impl.current_version.form_schema if impl else {}, request.POST or None)
     status = 200
     if request.method == "POST" and impl is not None and not errors:
@@ -132,7 +132,7 @@ def intake(request: HttpRequest) -> HttpResponse:
         errors.add(None, _("Choose the service and find the applicant first."))
         status = 400
     if person is not None:
-        _log(actor, person)
+        log_lookup(actor, person)
     context = {
         "q": q,
         "results": _search(actor, q) if impl is None else [],
