@@ -30,8 +30,8 @@ def demo(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
         transaction.set_rollback(True)
 
 
-def test_the_three_bundles_load_published_and_a_second_load_changes_nothing(demo):
-    assert demo == {"bundles": 3}
+def test_the_demo_bundles_load_published_and_a_second_load_changes_nothing(demo):
+    assert demo == {"bundles": 4}
     assert load_demo_bundles() == {"bundles": 0}
     assert set(Bundle.objects.filter(published=True).values_list("name", flat=True)) == {
         "新生儿出生一件事",

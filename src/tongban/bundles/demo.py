@@ -49,6 +49,23 @@ BUNDLES: tuple[BundleSpec, ...] = (
         dependencies=(("hukou", "birth_cert"), ("medical", "hukou"), ("ss_card", "hukou")),
     ),
     BundleSpec(
+        # The same life event at the demo's 信阳 node, whose staff play it in the browser (docs/demo.md).
+        code="xinyang-birth",
+        name="新生儿出生一件事",
+        description="孩子出生后，一次申请办理出生医学证明、户口登记、医保参保和社保卡申领。",
+        region="411500",
+        lead_department="信阳市卫生健康委员会",
+        promised_limit=5,
+        on_refusal="continue",
+        items=(
+            ("birth_cert", "出生医学证明签发"),
+            ("hukou", "新生儿入户"),
+            ("medical", "城乡居民基本医疗保险参保登记"),
+            ("ss_card", "社会保障卡申领"),
+        ),
+        dependencies=(("hukou", "birth_cert"), ("medical", "hukou"), ("ss_card", "hukou")),
+    ),
+    BundleSpec(
         code="suzhou-company",
         name="企业开办一件事",
         description="新开办企业一次申请营业执照、公章刻制、发票申领、社保登记和公积金开户。",
