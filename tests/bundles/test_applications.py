@@ -388,3 +388,18 @@ def cases_visible_to(actor: Actor, bc: BundleCase) -> bool:
     from tongban.identity.policy import may
 
     return bool(may(actor, "case.read", bc))
+
+
+def test_a_material_given_again_another_way_leaves_no_file_behind(birth):
+    bc = apply.start(birth.window, birth.bundle, person=birth.person, identity_check="身份证原件", form_data=FORM)
+    ids = bc.materials.get(name=ID_CARD)
+    apply.give_material(birth.window, bc, material_id=ids.pk, evidence="upload", upload=io.BytesIO(PDF), name="id.pdf")
+    apply.give_material(birth.window, bc, material_id=ids.pk, evidence="original_seen")
+    ids.refresh_from_db()
+    assert ids.evidence == "original_seen" and not ids.file and ids.sm3 == "" and ids.original_name == ""
+
+
+def test_on_the_timeline_an_item_is_sent_before_its_department_receives_it(birth):
+    bc = received(birth)
+    actions = [(e.item, e.action) for e in bundle_timeline(bc)]
+    assert actions.index(("cert", "dispatch")) < actions.index(("cert", "receive"))

@@ -20,6 +20,7 @@ from rest_framework.test import APIRequestFactory
 from tests import factories as f
 from tests.identity import make
 from tongban.bundles import api as bundles_api
+from tongban.bundles import api_applications as bundle_applications_api
 from tongban.bundles import services as bundle_services
 from tongban.cases import api as cases_api
 from tongban.cases import services as case_services
@@ -88,6 +89,7 @@ EXPECTED: dict[str, tuple[bool, bool, set[str]]] = {
     "identity.access_log.read": (False, True, {"supervisor"}),
     # Case handling: the action endpoints of a case declare case.read (the command then asks the rule of the
     # lifecycle row itself, see tests/cases/test_lifecycle.py); drafting is any logged-in user's own business.
+    # Bundle applications (一件事) declare the same two: starting one is case.apply, the rest case.read.
     "case.read": (False, True, {"window_clerk", "reviewer", "department_head", "supervisor", "hotline_operator"}),
     "case.apply": (False, True, set()),
     "case.intake": (False, False, {"window_clerk"}),
@@ -203,7 +205,7 @@ def records() -> dict[type, Any]:
         federation_api.RefusedViewSet: RefusedMessage.objects.create(code="bad_signature", reason="测试"),
         **dict.fromkeys((licenses_api.LicenseViewSet, licenses_api.LicenseStatusView), _license(impl.department)),
         licenses_api.LogLeafView: ledger.append("test", {}),
-        bundles_api.BundleViewSet: _bundle(impl),
+        **_bundles(impl, person),
         **_frontdesk(impl, person),
     }
 
@@ -226,6 +228,24 @@ def _frontdesk(impl: Any, person: Any) -> dict[type, Any]:
             hall=hall, implementation=impl, category="A", slot_start=now, slot_minutes=30, person=person
         ),
     }
+
+
+def _bundles(impl: Any, person: Any) -> dict[type, Any]:
+    """A bundle of IN and a window application for it by ``person`` (a row only: the walk checks who may
+    reach it; a window draft, unlike an online one, is open to the region's staff)."""
+    from tongban.bundles.models import BundleCase
+
+    bundle = _bundle(impl)
+    application = BundleCase.objects.create(
+        number=f"{IN}-YJS-20260101-00001",
+        bundle=bundle,
+        channel="window",
+        receiving_region_id=IN,
+        applicant_person=person,
+        applicant_name=person.name,
+        identity_check="核验身份证原件",
+    )
+    return {bundles_api.BundleViewSet: bundle, bundle_applications_api.BundleApplicationViewSet: application}
 
 
 def _bundle(impl: Any) -> Any:

@@ -47,5 +47,5 @@ def timeline(bundle_case: BundleCase) -> list[Entry]:
         )
         for e in CaseEvent.objects.filter(case__bundle_case=bundle_case).select_related("case")
     ]
-    # The application's own entry first when both happen in one instant (dispatch before the case's receipt).
-    return sorted(own + items, key=lambda e: (e.at, e.case != "" and e.status == ""))
+    # The application's own entry first when both happen in one instant.
+    return sorted(own + items, key=lambda e: (e.at, bool(e.status)))

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import jsonschema
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tongban.bundles import plan as bundle_plan
 from tongban.bundles.models import (
@@ -71,10 +71,12 @@ def _fail(field: str | None, code: str, zh: str, en: str) -> DomainError:
     return DomainError([Problem(field, code, Text(zh, en))])
 
 
-def _record(bundle_case: BundleCase, actor: Actor, action: str, item: str = "", **payload: Any) -> None:
+def _record(
+    bundle_case: BundleCase, actor: Actor, action: str, item: str = "", at: datetime | None = None, **payload: Any
+) -> None:
     BundleCaseEvent.objects.create(
         bundle_case=bundle_case,
-        at=timezone.now(),
+        at=at or timezone.now(),
         action=action,
         actor="system" if actor.system else (actor.user.get_username() if actor.user_id else "anonymous"),
         item=item,
@@ -309,6 +311,10 @@ def give_material(
         material.size = checked.size
         material.sm3 = checked.sm3
         material.sha256 = checked.sha256
+    else:  # given another way now: the items must not receive an earlier file as if it were this
+        material.file = ""
+        material.original_name = material.content_type = material.sm3 = material.sha256 = ""
+        material.size = None
     material.evidence = evidence
     material.note = (note or "").strip()[:500]
     material.save()
@@ -411,6 +417,7 @@ def _dispatch(actor: Actor, bundle_case: BundleCase, plan: bundle_plan.BundlePla
             )
             shared.append(cases.SharedMaterial(mine[0], m.evidence, note=m.note, file=stored))
     form = {name: bundle_case.form_data[name] for name in plan.form.fills[key] if name in bundle_case.form_data}
+    sent = timezone.now()  # the dispatch precedes the item's receipt on the timeline
     case = cases.receive_bundle_item(
         actor,
         implementation=plan.implementations[key],
@@ -425,7 +432,8 @@ def _dispatch(actor: Actor, bundle_case: BundleCase, plan: bundle_plan.BundlePla
         form_data=form,
         materials=shared,
     )
-    _record(bundle_case, actor, "dispatch", key, case=case.number, department=plan.implementations[key].department.name)
+    department = plan.implementations[key].department.name
+    _record(bundle_case, actor, "dispatch", key, at=sent, case=case.number, department=department)
     return case
 
 
@@ -515,12 +523,15 @@ def deliver(
     bundle_case = _lock(bundle_case, version)
     require(actor, "case.deliver", _probe(bundle_case.bundle))
     if bundle_case.status != B.READY:
-        label = B(bundle_case.status).label
+        with translation.override("zh-hans"):
+            zh = str(B(bundle_case.status).label)
+        with translation.override("en"):
+            en = str(B(bundle_case.status).label)
         raise Conflict.single(
             "status",
             "wrong_state",
-            f"一件事申请状态为“{label}”，尚无可一并领取的结果",
-            f"the application is '{label}': there is no package to hand out",
+            f"一件事申请状态为“{zh}”，尚无可一并领取的结果",
+            f"the application is '{en}': there is no package to hand out",
         )
     ready = list(bundle_case.item_cases.filter(status__in=DELIVERABLE).order_by("id"))
     for case in ready:
