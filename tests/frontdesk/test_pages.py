@@ -16,7 +16,7 @@ from django.test import Client
 
 from tests.cases import make as cases
 from tests.cases.conftest import MONDAY, Clock
-from tests.frontdesk.world import OUT, World, world
+from tests.frontdesk.world import OUT, ZONE, World, world
 from tests.identity import make
 from tongban.frontdesk import services
 from tongban.frontdesk.models import QueueTicket
@@ -264,3 +264,47 @@ def test_a_ticket_link_that_was_altered_shows_no_ticket(client, w):
     client.post(f"/frontdesk/halls/{w.hall.pk}/take/", {"category": "A"})
     other = take(w)
     page(client, f"/frontdesk/halls/{w.hall.pk}/take/?ticket={other.pk}:forged", status=404)
+
+
+def test_a_supervisor_reads_the_hall_figures_with_cases_per_department(client, w):
+    c = cases.world()
+    case = cases.online(c)  # arrives in 411500 today, for c's department
+    take(w)
+    services.call_next(w.actor(), window=w.comprehensive)
+    client.force_login(make.staff("supervisor", "410000", descendants=True))
+    day = case.arrived_at.astimezone(ZONE).date().isoformat()
+    html = page(client, f"/frontdesk/halls/{w.hall.pk}/figures/?from={day}&to={day}")
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>(\d+)</td>", html.split('id="per-department"')[1])
+    assert (c.department.name, "1") in rows
+    bad = client.get(f"/frontdesk/halls/{w.hall.pk}/figures/", {"from": "2026-13-01"})
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.content.decode()
+    client.force_login(make.applicant())
+    page(client, f"/frontdesk/halls/{w.hall.pk}/figures/", status=403)
+
+
+def test_the_workbench_shows_the_called_persons_life_event_applications(client, w):
+    from tests.bundles.test_create_bundle import impl
+    from tongban.bundles import services as bundles
+    from tongban.bundles.services import applications
+    from tongban.catalog.models import Region
+    from tongban.identity.actor import SYSTEM
+
+    first, second = impl("出生医学证明签发"), impl("新生儿入户")
+    bundle = bundles.create_bundle(
+        SYSTEM,
+        code="wb-birth",
+        name="新生儿出生一件事",
+        region=Region.objects.get(code="411500"),
+        lead_department=first.department,
+        promised_limit=5,
+        items=[{"key": "cert", "implementation": first}, {"key": "hukou", "implementation": second}],
+        dependencies=[("hukou", "cert")],
+    )
+    bundles.publish(SYSTEM, bundle)
+    person = make.person()
+    application = applications.start(w.actor(), bundle.code, person=person, identity_check="身份证原件")
+    take(w, person=person)
+    services.call_next(w.actor(), window=w.comprehensive)
+    client.force_login(w.clerk)
+    html = page(client, f"/frontdesk/windows/{w.comprehensive.pk}/")
+    assert f'href="/bundles/applications/{application.number}/"' in html

@@ -12,7 +12,6 @@ Who may do what (policy rules, the hall's region as the place):
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -33,7 +32,6 @@ from tongban.identity.denied import require
 from tongban.identity.models import Person
 
 TAKE, OPERATE, READ = "frontdesk.take", "frontdesk.operate", "frontdesk.read"
-MAX_FIGURE_DAYS = 366
 ROLE_HEADER = OpenApiParameter(
     "X-Tongban-Role", str, location=OpenApiParameter.HEADER, required=False, description="assignment id to act in"
 )
@@ -75,18 +73,6 @@ def _implementation(data: Any, *, required: bool) -> ItemImplementation | None:
     if impl is None:
         raise _fail("implementation", "unknown", f"实施编码“{code}”不存在", f"no implementation has code '{code}'")
     return impl
-
-
-def _day(params: Any, name: str) -> date | None:
-    raw = _text(params, name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise _fail(
-            name, "invalid_date", f"日期“{raw}”格式应为 YYYY-MM-DD", f"date '{raw}' must be written YYYY-MM-DD"
-        ) from None
 
 
 class PlacedByHall:
@@ -222,14 +208,8 @@ class HallDeskViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def figures(self, request: Request, pk: str) -> Response:
         hall = self.get_object()
-        first = _day(request.query_params, "from") or timezone.localdate()
-        last = _day(request.query_params, "to") or first
-        if last < first:
-            raise _fail("to", "before_start", "结束日期早于开始日期", "'to' is before 'from'")
-        if last - first > timedelta(days=MAX_FIGURE_DAYS):
-            raise _fail(
-                "to", "range_too_long", f"统计区间不能超过{MAX_FIGURE_DAYS}天", f"at most {MAX_FIGURE_DAYS} days"
-            )
+        params = request.query_params
+        first, last = figures.date_range(_text(params, "from"), _text(params, "to"), timezone.localdate())
         return Response(s.FiguresSerializer(figures.hall_figures(hall, first, last)).data)
 
 

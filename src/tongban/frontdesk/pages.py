@@ -29,12 +29,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from tongban.bundles.models import BundleCase, BundleCaseStatus
 from tongban.cases.choices import CLOSED
 from tongban.cases.models import Case
 from tongban.cases.pages.common import errors_from, role_needed, visible_cases
 from tongban.catalog.models import Hall, ItemImplementation, Window
 from tongban.core.errors import DomainError
 from tongban.frontdesk import board as queue_board
+from tongban.frontdesk import figures as hall_figures
 from tongban.frontdesk import services
 from tongban.frontdesk.choices import AT_WINDOW, TICKET_MOVES, Category, TicketStatus
 from tongban.frontdesk.models import QueueTicket
@@ -130,6 +132,14 @@ def _at_window(window: Window) -> QueueTicket | None:
     )
 
 
+def _open_bundle_cases(actor: Actor, person: Person) -> QuerySet[BundleCase]:
+    """The person's 一件事 applications not yet completed that the clerk may read."""
+    qs = BundleCase.objects.filter(applicant_person=person).exclude(
+        status__in=(BundleCaseStatus.COMPLETED, BundleCaseStatus.REFUSED)
+    )
+    return visible(actor, "case.read", qs.select_related("bundle")).order_by("-created_at", "-id")
+
+
 def _open_cases(actor: Actor, person: Person) -> QuerySet[Case]:
     """The person's cases still open that the clerk may read (a draft stays the applicant's own)."""
     qs = Case.objects.filter(applicant_person=person).exclude(status__in=CLOSED)
@@ -141,11 +151,14 @@ def _open_cases(actor: Actor, person: Person) -> QuerySet[Case]:
 def index(request: HttpRequest) -> HttpResponse:
     """/frontdesk/: the windows of the halls in the clerk's region, each linking to its workbench."""
     actor = actor_for(request)
-    decision = may(actor, OPERATE)
+    operates = may(actor, OPERATE)
+    # Supervisors come for the hall figures: they read the halls of their scope without calling anyone.
+    rule = OPERATE if operates else "frontdesk.read"
+    decision = operates or may(actor, rule)
     if not decision:
-        return role_needed(request, actor, decision.reason)
-    halls = visible(actor, OPERATE, Hall.objects.select_related("region").prefetch_related("windows"))
-    context = {"halls": list(halls.order_by("region_id", "name")), **flash(request)}
+        return role_needed(request, actor, operates.reason)
+    halls = visible(actor, rule, Hall.objects.select_related("region").prefetch_related("windows"))
+    context = {"halls": list(halls.order_by("region_id", "name")), "operates": bool(operates), **flash(request)}
     return render(request, "frontdesk/index.html", context)
 
 
@@ -177,6 +190,7 @@ def workbench(request: HttpRequest, window_id: int) -> HttpResponse:
         "person_name": mask_name(person.name) if person else "",
         "person_number": mask_id_number(person.id_number) if person else "",
         "cases": cases,
+        "bundle_cases": list(_open_bundle_cases(actor, person)) if person is not None else [],
         "buttons": offered(ticket),
         "calls": [(letter, category_name(letter)) for letter in calls],
         "categories": [{**row, "called_here": row["category"] in calls} for row in queue["categories"]],
@@ -328,3 +342,31 @@ def kiosk(request: HttpRequest, hall_id: int) -> HttpResponse:
         "page_errors": errors,
     }
     return render(request, "frontdesk/kiosk.html", context, status=status)
+
+
+@login_required
+@require_safe
+def figures(request: HttpRequest, hall_id: int) -> HttpResponse:
+    """大厅效能 for supervisors: waiting and handling times, tickets per category, cases per department."""
+    actor = actor_for(request)
+    hall = _hall(hall_id)
+    if hall is None:
+        return _hall_not_found(request)
+    decision = may(actor, "frontdesk.read", hall)
+    if not decision:
+        return role_needed(request, actor, decision.reason)
+    errors = None
+    today = timezone.localdate()
+    try:
+        first, last = hall_figures.date_range(request.GET.get("from"), request.GET.get("to"), today)
+    except DomainError as exc:
+        errors = errors_from(exc, {"from", "to"})
+        first = last = today
+    context = {
+        "hall": hall,
+        "figures": hall_figures.hall_figures(hall, first, last),
+        "categories": {c.value: str(c.label) for c in Category},
+        "errors": errors,
+        "values": request.GET,
+    }
+    return render(request, "frontdesk/figures.html", context, status=errors.status if errors else 200)

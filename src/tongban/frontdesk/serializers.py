@@ -174,6 +174,14 @@ class CategoryFiguresSerializer(serializers.Serializer):
     waiting = serializers.IntegerField(help_text="tickets still waiting")
 
 
+class DepartmentFiguresSerializer(serializers.Serializer):
+    department = serializers.IntegerField(help_text="id of the handling department")
+    name = serializers.CharField(help_text="the department's name")
+    received = serializers.IntegerField(help_text="cases that arrived in the hall's region in the range")
+    completed = serializers.IntegerField(help_text="of them, completed (办结) so far")
+    refused = serializers.IntegerField(help_text="of them, refused acceptance or denied so far")
+
+
 class FiguresSerializer(serializers.Serializer):
     date_from = serializers.DateField(help_text="first day counted")
     date_to = serializers.DateField(help_text="last day counted")
@@ -184,3 +192,4 @@ class FiguresSerializer(serializers.Serializer):
         child=CategoryFiguresSerializer(), help_text="counts per queue category letter"
     )
     per_window = WindowFiguresSerializer(many=True, help_text="calls and handling time per window")
+    per_department = DepartmentFiguresSerializer(many=True, help_text="cases received per handling department")

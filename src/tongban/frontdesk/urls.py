@@ -12,4 +12,5 @@ urlpatterns = [
     path("frontdesk/windows/<int:window_id>/actions/<str:action>/", pages.act, name="act"),
     path("frontdesk/halls/<int:hall_id>/board/", pages.board, name="board"),
     path("frontdesk/halls/<int:hall_id>/take/", pages.kiosk, name="kiosk"),
+    path("frontdesk/halls/<int:hall_id>/figures/", pages.figures, name="figures"),
 ]
