@@ -112,3 +112,37 @@ def test_others_do_not_see_an_application(client, birth):  # noqa: F811
     assert client.get(f"/bundles/applications/{bc.number}/").status_code == 404
     client.force_login(make.staff("window_clerk", "320500"))
     assert client.get(f"/bundles/applications/{bc.number}/").status_code == 404
+
+
+def test_an_applicant_applies_online_with_each_file_once_and_follows_one_page(client, birth):  # noqa: F811
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    account = make.applicant("411500")
+    client.force_login(account)
+    page = client.get(f"/bundles/{birth.bundle.code}/apply/")
+    assert page.status_code == 200 and 'name="id_number"' not in page.content.decode()  # no look-up online
+    files = {
+        f"file-{m['index']}": SimpleUploadedFile(f"m{m['index']}.pdf", PDF, content_type="application/pdf")
+        for m in page.context["materials"]
+        if not m["from_result_of"]
+    }
+    data = {f"f-{k}": v for k, v in FORM.items()} | {"delivery_choice": "separately"}
+    sent = client.post(f"/bundles/{birth.bundle.code}/apply/", {**data, **files})
+    assert sent.status_code == 302
+    bc = BundleCase.objects.get()
+    assert bc.channel == "online" and bc.delivery_choice == "separately"
+    assert item(bc, "cert").channel == "online"
+    assert client.get(sent["Location"]).status_code == 200
+    mine = client.get("/bundles/applications/").content.decode()
+    assert bc.number in mine
+
+
+def test_a_refused_item_shows_its_reasons_on_the_application_page(client, birth):  # noqa: F811
+    from tongban.cases import services as cases
+
+    bc = received(birth)
+    cases.refuse(birth.window, item(bc, "cert"), reasons="出生医学证明首次签发登记表填写不全", basis="母婴保健法")
+    client.force_login(birth.clerk)
+    html = client.get(f"/bundles/applications/{bc.number}/").content.decode()
+    assert "出生医学证明首次签发登记表填写不全" in html
+    assert 'id="item-hukou" data-state="stopped"' in html
