@@ -178,7 +178,12 @@ def _row_id(row: lifecycle.Transition) -> str:
     return f"{row.source}-{row.action}-{row.target}" + (f"[{row.guard}]" if row.guard else "")
 
 
-@pytest.mark.parametrize("row", lifecycle.TRANSITIONS, ids=_row_id)
+# Forwarding to another node (异地代收) needs a trust list naming that node: tests/cases/test_transfer.py
+# runs that row for its rule and refuses it without.
+LOCAL_ROWS = [row for row in lifecycle.TRANSITIONS if row.guard != "handled_elsewhere"]
+
+
+@pytest.mark.parametrize("row", LOCAL_ROWS, ids=_row_id)
 def test_every_row_runs_for_its_rule_and_is_refused_without_it(row: lifecycle.Transition, clock):
     if row.guard == "immediate":
         w = m.world(case_type="immediate")

@@ -197,6 +197,13 @@ ACTIONS: dict[str, tuple[type[drf_serializers.Serializer], str, Call]] = {
             version=v,
         ),
     ),
+    "forward": (
+        s.ForwardSerializer,
+        "Forward (转递) a case received here for another region's node, with its files (异地代收代办)",
+        lambda a, c, d, v: services.forward(
+            a, c, carrier=_str(d, "carrier"), tracking_number=_str(d, "tracking_number"), version=v
+        ),
+    ),
     "commit": (
         s.CommitSerializer,
         "Sign a commitment (告知承诺) or a promise to supply missing materials (容缺)",

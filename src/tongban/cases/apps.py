@@ -6,3 +6,10 @@ class CasesConfig(AppConfig):
     name = "tongban.cases"
     label = "cases"
     verbose_name = _("Case handling")
+
+    def ready(self) -> None:
+        from tongban.cases import services
+        from tongban.cases.services import transfer  # registers case.transfer, case.file, case.status, …
+
+        if transfer.after_transition not in services.AFTER_TRANSITION:
+            services.AFTER_TRANSITION.append(transfer.after_transition)

@@ -22,6 +22,7 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", _("withdrawn")
     TERMINATED = "terminated", _("terminated")
     REVOKED = "revoked", _("decision revoked")
+    FORWARDED = "forwarded", _("forwarded to the handling region")
 
 
 # Statuses in which the case is finished: nothing but reading and evaluation happens any more.
@@ -35,6 +36,7 @@ class Channel(models.TextChoices):
 
     ONLINE = "online", _("online (全程网办)")
     WINDOW = "window", _("at a window (窗口收件)")
+    PROXY = "proxy", _("at another region's window (异地代收)")
 
 
 class MaterialState(models.TextChoices):

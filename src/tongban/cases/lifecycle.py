@@ -99,6 +99,11 @@ GUARDS: dict[str, Guard] = {
             _overdue,
         ),
         Guard(
+            "handled_elsewhere",
+            Text("本窗口代收、由其他地区节点办理的办件", "received here for another region's node, which decides it"),
+            lambda case: bool(case.home_node),
+        ),
+        Guard(
             "verification_open",
             Text("有待完成的事后核查", "a post-verification (事后核查) of a commitment is open"),
             lambda case: case.verifications.filter(state="open").exists(),
@@ -143,6 +148,14 @@ def _rows() -> list[Transition]:
         t(S.DRAFT, "save", S.DRAFT, "case.apply", Text("保存表单和材料", "save the form and materials")),
         t(S.DRAFT, "submit", S.PENDING, "case.apply", Text("提交申请", "submit the application")),
         t(NEW, "receive", S.PENDING, "case.intake", Text("窗口收件（核验身份、登记材料）", "receive at a window")),
+        t(
+            S.PENDING,
+            "forward",
+            S.FORWARDED,
+            "case.intake",
+            Text("转递办理地（异地代收代办）", "forward to the handling region's node (异地代收代办)"),
+            "handled_elsewhere",
+        ),
         t(
             S.PENDING,
             "accept",

@@ -151,6 +151,13 @@ class Case(models.Model):
         editable=False,
     )
     bundle_key = models.CharField(_("item key in the bundle"), max_length=32, blank=True, editable=False)
+    # 异地代收代办: at the receiving node, the node that handles the case (its statuses are mirrored here);
+    # at the handling node, the node whose window received it (statuses are sent back there).
+    home_node = models.CharField(_("handled at node"), max_length=64, blank=True, editable=False)
+    origin_node = models.CharField(_("received at node"), max_length=64, blank=True, editable=False)
+    dispatch = models.JSONField(
+        _("originals dispatched"), default=dict, blank=True, editable=False, help_text=_("carrier and tracking number")
+    )
 
     class Meta:
         verbose_name = _("case")

@@ -298,6 +298,9 @@ class CaseDetailSerializer(CaseStateSerializer):
             "department",
             "department_name",
             "receiving_region",
+            "home_node",
+            "origin_node",
+            "dispatch",
             "applicant",
             "agent_name",
             "identity_check",
@@ -450,6 +453,11 @@ class DeliverSerializer(VersionSerializer):
     carrier = serializers.CharField(required=False, allow_blank=True)
     tracking_number = serializers.CharField(required=False, allow_blank=True)
     address = serializers.CharField(required=False, allow_blank=True)
+
+
+class ForwardSerializer(VersionSerializer):
+    carrier = serializers.CharField(required=False, allow_blank=True, help_text="carrier of the paper originals")
+    tracking_number = serializers.CharField(required=False, allow_blank=True, help_text="its tracking number")
 
 
 class SuperviseSerializer(serializers.Serializer):

@@ -289,7 +289,8 @@ _PLACES: dict[str, Callable[[Any], Any]] = {
     "identity.authorisation": lambda o: Place(o.region_id),
     "identity.staffassignment": lambda o: Place(o.region_id, o.department_id),
     "identity.personaldataaccess": lambda o: Place(o.region_id),
-    "cases.case": lambda o: Place(o.region_id, o.department_id),
+    # A case received here for another region's node (异地代收) belongs to the window's region.
+    "cases.case": lambda o: Place(o.receiving_region_id) if o.home_node else Place(o.region_id, o.department_id),
     # A bundle application (一件事) spans departments: its region's staff of any department see it.
     "bundles.bundlecase": lambda o: Place(o.bundle.region_id),
     "cases.verification": lambda o: Place(o.case.region_id, o.case.department_id),
@@ -391,6 +392,13 @@ def _scope_q(assignment: StaffAssignment, model: Any, reading: bool) -> Q | None
         q &= Q(**{f"{region_path}__startswith": region.code_prefix}) if below else Q(**{region_path: region.code})
     if department_path and assignment.department_id:
         q &= Q(**{department_path: assignment.department_id})
+    if label == "cases.case":  # cases received here for another node are placed by the receiving region
+        region_q = (
+            Q(receiving_region__code__startswith=region.code_prefix)
+            if _reaches_below(assignment, reading)
+            else Q(receiving_region__code=region.code)
+        )
+        q = (q & Q(home_node="")) | (region_q & ~Q(home_node=""))
     private = _PRIVATE_TO_OWNER.get(label)
     if private is not None:
         q &= ~private[1]

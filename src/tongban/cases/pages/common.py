@@ -34,6 +34,7 @@ ACTION_LABELS: dict[str, Any] = {
     "extend": gettext_lazy("Extend the time limit"),
     "issue": gettext_lazy("Issue the result"),
     "deliver": gettext_lazy("Deliver and complete"),
+    "forward": gettext_lazy("Forward to the handling region"),
     "withdraw": gettext_lazy("Withdraw the application"),
     "terminate": gettext_lazy("Terminate handling"),
     "supervise": gettext_lazy("Issue a supervision order"),

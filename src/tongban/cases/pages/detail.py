@@ -69,6 +69,7 @@ ACTION_FIELDS: dict[str, set[str]] = {
     "withdraw": {"reason"},
     "issue": {"result_number"},
     "deliver": {"method", "recipient_id_check", "carrier", "tracking_number", "address"},
+    "forward": {"carrier", "tracking_number"},
     "supervise": {"message", "days"},
     "answer-supervision": {"order", "answer"},
     **commitments.FIELDS,
@@ -287,6 +288,8 @@ def _run(
             address=t("address"),
             version=version,
         )
+    elif action == "forward":
+        s.forward(actor, case, carrier=t("carrier"), tracking_number=t("tracking_number"), version=version)
     elif action == "supervise":
         s.supervise(actor, case, message=t("message"), days=int_or_none(t("days")) or services.SUPERVISION_ANSWER_DAYS)
     elif action == "answer-supervision":

@@ -58,8 +58,15 @@ def _what(action: str, p: dict[str, Any]) -> str:
         return _("Application form saved")
     if action == "submit":
         return _("Application submitted")
+    if action == "receive" and p.get("node"):
+        return _("Application received at a window of node %(node)s (by %(clerk)s) and transferred here") % {
+            "node": p.get("node", ""),
+            "clerk": p.get("received_by", ""),
+        }
     if action == "receive":
         return _("Application received at the window")
+    if action == "forward":
+        return _("Forwarded to node %(node)s, which decides it") % {"node": p.get("to_node", "")}
     if action == "attach":
         return _("File uploaded for “%(material)s” (version %(version)s)") % {
             "material": p.get("material", ""),
@@ -171,6 +178,13 @@ def _details(action: str, p: dict[str, Any], applicant: bool) -> list[tuple[str,
 
 
 def _who(event: CaseEvent, applicant: bool, user: Any) -> str:
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    if event.actor == "system" and payload.get("node"):  # an act at the other node of a transferred case
+        remote = payload.get("remote_actor") or payload.get("received_by") or ""
+        if applicant or not remote:
+            return _("node %(node)s") % {"node": payload["node"]}
+        role = role_label(str(payload.get("remote_role") or ""))
+        return f"{payload['node']} · {remote}" + (f" · {role}" if role else "")
     if event.actor == "system":
         return _("the system")
     if applicant:

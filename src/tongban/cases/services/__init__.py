@@ -73,6 +73,8 @@ ON_REVOCATION: list[Callable[[Actor, Case, str], None]] = []
 # (一件事) dispatches the items that waited for this one, or stops them. Each takes the actor, the case
 # and the action.
 AFTER_TRANSITION: list[Callable[[Actor, Case, str], None]] = []
+# What a window does on a case it received for another node (异地代收): the rest happens there.
+RECEIVING_WINDOW_ACTIONS = frozenset({"forward", "deliver"})
 
 MAX_TEXT = 2000
 log = logging.getLogger("tongban.cases")
@@ -123,6 +125,13 @@ def _lock(case: Case | int, version: int | None) -> Case:
 
 def _row(actor: Actor, case: Case, action: str) -> Transition:
     """The lifecycle row for ``action`` on ``case`` now, after asking the policy; else a clear refusal."""
+    if case.home_node and action not in RECEIVING_WINDOW_ACTIONS:
+        raise Conflict.single(
+            "action",
+            "handled_elsewhere",
+            f"该办件由节点“{case.home_node}”办理，本窗口只能转递和送达结果",
+            f"node '{case.home_node}' handles this case: this window only forwards it and hands the result out",
+        )
     rows = rows_for(case.status, action)
     if not rows:
         now = _status_label(case.status)
@@ -167,6 +176,8 @@ def allowed_actions(actor: Actor, case: Case) -> list[str]:
     seen: list[str] = []
     for row in transitions_from(case.status):
         if row.action in seen or not row.applies(case) or row.who == "case.system":
+            continue
+        if case.home_node and row.action not in RECEIVING_WINDOW_ACTIONS:
             continue
         if row.action == "answer-supervision" and not case.orders.filter(state=OrderState.OPEN).exists():
             continue
@@ -453,16 +464,22 @@ def receive(
     The clerk records how the identity of whoever stands at the window was checked; materials are
     then recorded one by one (``record_material``) before the acceptance decision.
     """
+    from tongban.cases.services import transfer
+
     impl = _implementation(implementation)
-    probe = Case(region_id=impl.region_id, department_id=impl.department_id)
-    require(actor, "case.intake", probe)  # the policy first: input problems are only for those who may receive
+    home = transfer.home_node_for(impl)
+    if home:  # 异地代收: another node decides it; this region's window may receive it if an agreement says so
+        transfer.check_proxy(actor, impl)
+    else:
+        probe = Case(region_id=impl.region_id, department_id=impl.department_id)
+        require(actor, "case.intake", probe)  # the policy first: input problems are only for those who may receive
     agent = check_parties(actor, person, organisation, agent, authorisation)
     check = _text("identity_check", identity_check, "身份核验方式", "how the identity was checked", limit=200)
     receiving = actor.assignment.region_id if actor.assignment else impl.region_id
     case = _new_case(
         actor,
         impl,
-        channel=Channel.WINDOW,
+        channel=Channel.PROXY if home else Channel.WINDOW,
         status=Status.PENDING,
         person=person,
         organisation=organisation,
@@ -471,10 +488,11 @@ def receive(
         form_data=_form_dict(form_data),
         receiving_region_code=receiving,
     )
+    case.home_node = home
     case.received_by = actor.assignment
     case.identity_check = check
     case.arrived_at = timezone.now()
-    case.save(update_fields=["received_by", "identity_check", "arrived_at"])
+    case.save(update_fields=["home_node", "received_by", "identity_check", "arrived_at"])
     on_behalf = {"agent": agent.name if agent else "", "authorisation": authorisation.pk if authorisation else None}
     events.append(case, actor, "receive", "", {"identity_check": check, **on_behalf}, at=case.arrived_at)
     return case
@@ -1148,10 +1166,11 @@ def public_url(path: str) -> str:
     return settings.TONGBAN_PUBLIC_URL.rstrip("/") + path
 
 
-# The commands of credit-backed handling (告知承诺, 容缺受理) live in their own module; they use the
-# machinery above, so they are imported last.
+# The commands of credit-backed handling (告知承诺, 容缺受理), of bundle items and of transfers to other
+# nodes (异地代收代办) live in their own modules; they use the machinery above, so they are imported last.
 from tongban.cases.services.bundled import SharedMaterial, receive_bundle_item  # noqa: E402
 from tongban.cases.services.commitments import commit, lapse_overdue, revoke, supply, verify  # noqa: E402
+from tongban.cases.services.transfer import forward  # noqa: E402
 
 __all__ = [
     "AFTER_COMPLETION",
@@ -1175,6 +1194,7 @@ __all__ = [
     "deliver",
     "deny",
     "extend",
+    "forward",
     "issue",
     "lapse_overdue",
     "material_of",
