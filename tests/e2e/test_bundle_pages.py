@@ -9,8 +9,10 @@ output window hands out the package with an ID check. The clerk's pages are chec
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib import resources
 
 import pytest
+from django.db import connection
 from playwright.sync_api import Browser, expect
 
 from tests.bundles.test_applications import BIRTH_PROOF, CERT_DATA, Birth, birth_world, grant, item
@@ -21,6 +23,8 @@ from tests.frontdesk.world import world as hall_world
 from tongban.bundles.models import BundleCase
 from tongban.catalog import regions
 from tongban.catalog.models import Region
+from tongban.workdays import clock, loader
+from tongban.workdays.models import CalendarYear
 
 pytestmark = pytest.mark.e2e
 
@@ -36,11 +40,23 @@ def front_desk(transactional_db: None, settings, request, tmp_path, monkeypatch)
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
     }
-    if not Region.objects.exists():  # the flush after a transactional test empties them (see conftest.py)
+    # The flush after each transactional test empties what data migrations filled (see conftest.py): the
+    # divisions and the working-day calendar every deadline is counted in.
+    if not Region.objects.exists():
         regions.load(Region)
+    if not CalendarYear.objects.exists():
+        calendar = resources.files("tongban.workdays").joinpath("data/calendar.csv").read_bytes()
+        loader.load_schedule(calendar, source="chinese-calendar 1.11.0")
+    clock.forget()
     w = birth_world(monkeypatch, tmp_path, request.getfixturevalue("federation"))
     hall = hall_world()
     yield w, hall
+    # The flush does not empty SQLite's full-text table (it is no model's): drop this test's entries, or a
+    # later search would count them.
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            for impl in w.items.values():
+                cur.execute("DELETE FROM catalog_search_fts WHERE rowid = %s", [impl.pk])
 
 
 def test_a_newborn_from_ticket_to_the_package(browser: Browser, live_server, front_desk):

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from tongban.cases import services
 from tongban.cases.forms import DraftForm
 from tongban.cases.pages.common import Errors, case_url, errors_from, int_or_none, role_needed
+from tongban.catalog.agreements import receivable_implementations
 from tongban.catalog.choices import GuideStatus
 from tongban.catalog.models import ItemImplementation
 from tongban.core.codes import CodeError
@@ -40,10 +41,13 @@ SHOWN_FIELDS = ["name (masked)", "id_number (masked)"]
 
 
 def _implementations(actor: Actor) -> Any:
-    qs = ItemImplementation.objects.filter(current_version__status=GuideStatus.PUBLISHED).select_related(
-        "item", "department", "region", "current_version"
-    )
-    return visible(actor, "case.intake", qs)
+    """What this window may receive: its own region's items, and other regions' items that an agreement
+    lets it receive for them (异地代收代办; only those in mode ``proxy`` can be received in the end)."""
+    published = ItemImplementation.objects.filter(current_version__status=GuideStatus.PUBLISHED)
+    own = visible(actor, "case.intake", published)
+    if actor.assignment is not None and may(actor, "case.intake"):
+        own = own | published.filter(pk__in=receivable_implementations(actor.assignment.region).values("pk"))
+    return own.select_related("item", "department", "region", "current_version")
 
 
 def _search(actor: Actor, q: str) -> list[ItemImplementation]:

@@ -1,0 +1,251 @@
+"""异地代收代办 between real nodes (SCENARIOS §1 and §9): 王芳 of 信阳 asks at a 苏州 window for her housing
+fund on retirement, which 信阳's fund centre decides. 苏州 (suzhou, 320500) receives it under the 苏州—信阳
+agreement, scans her materials and forwards the case while 信阳 (xinyang, 411500) is down; nothing is lost:
+once 信阳 is back the transfer and its files arrive, once each, in order. 信阳 accepts, approves and issues;
+every step flows back and 苏州's record shows who did it at 信阳. The result is handed out at the 苏州
+window, which completes the case at 信阳 too.
+
+Each node is its own processes, folder, SQLite file and port (tests/federation/nodes.py); each step of the
+story is one `manage.py shell -c` script printing a ``RESULT <json>`` line, and the nodes' databases are
+read here, read-only. The story runs in order: the module's fixtures play it, the tests check what it left.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.federation import nodes
+from tests.federation.nodes import SUZHOU, XINYANG, Federation, Node
+from tests.licenses.test_sharing_nodes import program, result_of
+from tongban.core.codes import uscc_check_char
+
+pytestmark = pytest.mark.nodes
+
+CENTRE_USCC = "12411500MB0000002"
+CENTRE_USCC += uscc_check_char(CENTRE_USCC)
+IMPLEMENTATION = CENTRE_USCC + "0000000000002"
+APPLICANT = ("王芳", "411502200003010023")
+PDF = b"%PDF-1.4\n% a scanned page\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+GUIDE: dict[str, Any] = {
+    "name": "正常退休提取住房公积金",
+    "conditions": "缴存职工达到法定退休年龄并办理退休手续",
+    "service_objects": ["natural"],
+    "statutory_limit": 20,
+    "promised_limit": 3,
+    "case_type": "promised",
+    "modes": ["window", "proxy"],
+    "review_steps": ["审查", "审批"],
+    "scope": "nationwide",
+    "result_type": "payment",
+    "result_name": "住房公积金提取到账通知",
+}
+MATERIALS: list[dict[str, Any]] = [
+    {"name": "居民身份证", "form": "original", "paper_copies": 1},
+    {"name": "退休证明", "form": "original", "paper_copies": 1},
+]
+
+# Both nodes: 信阳's fund centre and its published guide (苏州 shows 信阳's own guide, as the federation's
+# shared catalogue gives it); at 苏州 also the agreement that lets its windows receive the item.
+CATALOG = """
+from datetime import date
+from tongban.catalog import services as catalog
+from tongban.identity.actor import SYSTEM
+
+centre = catalog.create_department(SYSTEM, region_code="411500", name="信阳市住房公积金管理中心", uscc=CENTRE_USCC)
+item = catalog.create_item(SYSTEM, name=GUIDE["name"], item_type="20", basic_code="T00000000002")
+impl = catalog.create_implementation(
+    SYSTEM, item=item, department=centre, implementation_code=IMPLEMENTATION, guide=GUIDE, materials=MATERIALS
+)
+catalog.publish_guide(SYSTEM, impl.versions.get(), effective_from=date(2026, 1, 1))
+if AGREEMENT:
+    catalog.create_agreement(
+        SYSTEM, name="苏州—信阳跨省通办合作协议", kind="p2p", region_codes=["320500", "411500"],
+        item_codes=[item.basic_code], modes=["proxy"], effective_from=date(2020, 1, 1),
+    )
+"""
+
+# 苏州: the clerk receives 王芳's application, scans both materials and forwards the case.
+RECEIVE_AND_FORWARD = """
+import io
+import json
+from django.contrib.auth.models import User
+from tongban.cases import services as cases
+from tongban.identity import services as identity
+from tongban.identity.actor import SYSTEM, actor_for_user
+
+account = User.objects.create_user("clerk-sz", password="x-very-long-password-1")
+identity.assign_role(SYSTEM, user=account, role="window_clerk", region_code="320500")
+clerk = actor_for_user(account)
+person = identity.register_person(
+    SYSTEM, name=APPLICANT[0], id_type="resident_id", id_number=APPLICANT[1], region_code="320500"
+)
+case = cases.receive(clerk, implementation=IMPLEMENTATION, person=person, identity_check="身份证读卡器核验")
+for material in case.materials.all():
+    cases.attach_file(clerk, case, material_id=material.pk, upload=io.BytesIO(PDF), name="scan.pdf")
+cases.forward(clerk, case, carrier="EMS", tracking_number="EMS9876543210")
+case.refresh_from_db()
+print("RESULT " + json.dumps({"number": case.number, "status": case.status, "home_node": case.home_node}))
+"""
+
+# 信阳: the fund centre's clerk accepts, its head reviews and approves, the clerk issues.
+DECIDE = """
+import json
+from django.contrib.auth.models import User
+from tongban.cases import services as cases
+from tongban.cases.models import Case
+from tongban.catalog.models import Department
+from tongban.identity import services as identity
+from tongban.identity.actor import SYSTEM, actor_for_user
+
+centre = Department.objects.get(uscc=CENTRE_USCC)
+staff = {}
+for name, role in (("clerk-xy", "window_clerk"), ("head-xy", "department_head")):
+    account = User.objects.create_user(name, password="x-very-long-password-1")
+    identity.assign_role(SYSTEM, user=account, role=role, region_code="411500", department=centre)
+    staff[name] = actor_for_user(account)
+case = Case.objects.get(number=NUMBER)
+cases.accept(staff["clerk-xy"], case)
+case.refresh_from_db()
+while "review" in cases.allowed_actions(staff["head-xy"], case):
+    cases.review(staff["head-xy"], case, opinion="符合正常退休提取条件")
+    case.refresh_from_db()
+cases.approve(staff["head-xy"], case, opinion="准予提取")
+cases.issue(staff["clerk-xy"], case)
+case.refresh_from_db()
+print("RESULT " + json.dumps({"status": case.status}))
+"""
+
+# 苏州: the result handed out at the window.
+HAND_OUT = """
+import json
+from django.contrib.auth.models import User
+from tongban.cases import services as cases
+from tongban.cases.models import Case
+from tongban.identity.actor import actor_for_user
+
+clerk = actor_for_user(User.objects.get(username="clerk-sz"))
+case = Case.objects.get(number=NUMBER)
+cases.deliver(clerk, case, method="window", recipient_id_check="身份证原件核验")
+case.refresh_from_db()
+print("RESULT " + json.dumps({"status": case.status}))
+"""
+
+
+@pytest.fixture(scope="module")
+def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
+    federation = nodes.build(tmp_path_factory.mktemp("transfer"), (SUZHOU, XINYANG))
+    yield federation
+    federation.stop()
+
+
+def catalog(node: Node, agreement: bool) -> None:
+    node.run(
+        program(
+            CATALOG,
+            CENTRE_USCC=CENTRE_USCC,
+            IMPLEMENTATION=IMPLEMENTATION,
+            GUIDE=GUIDE,
+            MATERIALS=MATERIALS,
+            AGREEMENT=agreement,
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def story(fed: Federation) -> dict[str, Any]:
+    suzhou, xinyang = fed["suzhou"], fed["xinyang"]
+    catalog(suzhou, agreement=True)
+    catalog(xinyang, agreement=False)
+    out: dict[str, Any] = {}
+    xinyang.kill()  # 信阳 is down while 苏州 forwards (SCENARIOS §9)
+    out["forwarded"] = result_of(
+        suzhou.run(program(RECEIVE_AND_FORWARD, IMPLEMENTATION=IMPLEMENTATION, APPLICANT=APPLICANT, PDF=PDF))
+    )
+    out["while_down"] = suzhou.deliver()
+    xinyang.start()
+    out["after_restart"] = suzhou.deliver(3, make_due=True)
+    number = out["forwarded"]["number"]
+    out["decided"] = result_of(xinyang.run(program(DECIDE, NUMBER=number, CENTRE_USCC=CENTRE_USCC)))
+    out["statuses_back"] = xinyang.deliver(2)
+    out["handed_out"] = result_of(suzhou.run(program(HAND_OUT, NUMBER=number)))
+    out["delivery_sent"] = suzhou.deliver()
+    out["completion_back"] = xinyang.deliver()
+    return out
+
+
+def case_row(node: Node, number: str) -> dict[str, Any]:
+    names = ["status", "channel", "home_node", "origin_node", "receiving_region_id", "dispatch", "id"]
+    [row] = node.rows(f"SELECT {', '.join(names)} FROM cases_case WHERE number = ?", (number,))
+    found = dict(zip(names, row, strict=True))
+    found["dispatch"] = json.loads(found["dispatch"])
+    return found
+
+
+def events(node: Node, case_id: int) -> list[dict[str, Any]]:
+    rows = node.rows(
+        "SELECT action, actor, status_after, payload FROM cases_caseevent WHERE case_id = ? ORDER BY seq", (case_id,)
+    )
+    return [{"action": a, "actor": who, "status": s, "payload": json.loads(p)} for a, who, s, p in rows]
+
+
+def files(node: Node, case_id: int) -> dict[str, str]:
+    rows = node.rows(
+        "SELECT m.name, m.state, f.sm3 FROM cases_casematerial m "
+        "LEFT JOIN cases_materialfile f ON f.material_id = m.id WHERE m.case_id = ? ORDER BY m.name",
+        (case_id,),
+    )
+    return {name: f"{state}:{sm3}" for name, state, sm3 in rows}
+
+
+def test_the_case_forwarded_while_the_handling_node_was_down_arrives_once_with_its_files(
+    fed: Federation, story: dict[str, Any]
+) -> None:
+    number = story["forwarded"]["number"]
+    assert story["forwarded"] == {"number": number, "status": "forwarded", "home_node": "xinyang"}
+    assert story["while_down"][0]["delivered"] == 0 and story["while_down"][0]["retry"] >= 1
+    assert sum(r["delivered"] for r in story["after_restart"]) == 3  # the transfer and two files, in order
+    suzhou, xinyang = fed["suzhou"], fed["xinyang"]
+    there = case_row(xinyang, number)
+    assert (there["origin_node"], there["channel"], there["receiving_region_id"]) == ("suzhou", "proxy", "320500")
+    assert there["dispatch"] == {"carrier": "EMS", "tracking_number": "EMS9876543210"}
+    here = case_row(suzhou, number)
+    assert files(xinyang, there["id"]) == files(suzhou, here["id"])  # the same SM3 at both ends
+    assert all(value.startswith("provided:") for value in files(xinyang, there["id"]).values())
+    inbox = [m for m in xinyang.inbox() if m["type"] in ("case.transfer", "case.file")]
+    assert [m["type"] for m in inbox] == ["case.transfer", "case.file", "case.file"]
+    assert {m["outcome"] for m in inbox} == {"applied"}
+
+
+def test_every_act_at_the_handling_node_shows_at_the_receiving_window_with_who_did_it(
+    fed: Federation, story: dict[str, Any]
+) -> None:
+    number = story["forwarded"]["number"]
+    assert story["decided"] == {"status": "issued"}
+    suzhou, xinyang = fed["suzhou"], fed["xinyang"]
+    there = events(xinyang, case_row(xinyang, number)["id"])
+    assert there[0]["action"] == "receive" and there[0]["payload"]["received_by"] == "clerk-sz"
+    assert there[0]["payload"]["node"] == "suzhou"
+    here = events(suzhou, case_row(suzhou, number)["id"])
+    mirrored = [(e["action"], e["status"], e["payload"].get("remote_actor")) for e in here if e["payload"].get("node")]
+    assert mirrored[:3] == [
+        ("accept", "in_review", "clerk-xy"),
+        ("approve", "approved", "head-xy"),
+        ("issue", "issued", "clerk-xy"),
+    ]
+    assert [e["actor"] for e in here[:1]] == ["clerk-sz"]  # the receipt, by 苏州's own clerk
+
+
+def test_the_result_handed_out_in_suzhou_completes_the_case_in_xinyang(fed: Federation, story: dict[str, Any]) -> None:
+    number = story["forwarded"]["number"]
+    assert story["handed_out"] == {"status": "completed"}
+    assert story["delivery_sent"][0]["delivered"] == 1
+    assert case_row(fed["xinyang"], number)["status"] == "completed"
+    assert story["completion_back"][0]["delivered"] == 1
+    suzhou = fed["suzhou"]
+    here = events(suzhou, case_row(suzhou, number)["id"])
+    assert here[-1]["action"] == "deliver" and here[-1]["payload"]["node"] == "xinyang"
+    assert case_row(suzhou, number)["status"] == "completed"
