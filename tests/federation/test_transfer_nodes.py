@@ -28,7 +28,7 @@ pytestmark = pytest.mark.nodes
 CENTRE_USCC = "12411500MB0000002"
 CENTRE_USCC += uscc_check_char(CENTRE_USCC)
 IMPLEMENTATION = CENTRE_USCC + "0000000000002"
-APPLICANT = ("王芳", "411502200003010023")
+APPLICANT = ("王芳", "411502200003010022")
 PDF = b"%PDF-1.4\n% a scanned page\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 GUIDE: dict[str, Any] = {
     "name": "正常退休提取住房公积金",
