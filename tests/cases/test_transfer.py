@@ -76,7 +76,7 @@ def received(impl: Any) -> tuple[Case, Any]:
 def test_a_window_receives_another_regions_item_for_the_node_that_decides_it(nodes):
     case, clerk = received(their_item())
     assert case.home_node == PEER and case.channel == "proxy" and case.status == Status.PENDING
-    assert services.allowed_actions(clerk, case) == ["forward"]  # accepting is the handling node's
+    assert services.allowed_actions(clerk, case) == ["forward", "withdraw"]  # accepting is the other node's
     with pytest.raises(Conflict) as refused:
         services.accept(clerk, case)
     assert refused.value.problems[0].code == "handled_elsewhere"
@@ -249,3 +249,35 @@ def test_the_receiving_node_mirrors_what_the_handling_node_did_and_hands_the_res
     assert delivered.receiver == PEER and delivered.body["delivery"]["recipient_id_check"] == "身份证原件"
     case.refresh_from_db()
     assert case.status == Status.COMPLETED
+
+
+def test_online_an_applicant_here_applies_for_another_regions_item_and_it_goes_there_on_submission(nodes):
+    impl = their_item(agreement=False)
+    catalog.create_agreement(
+        SYSTEM,
+        name="信阳—苏州全程网办协议",
+        kind="p2p",
+        region_codes=["411500", "320500"],
+        item_codes=[impl.item.basic_code],
+        modes=["online"],
+        effective_from=date(2020, 1, 1),
+    )
+    applicant = actor_for_user(make.applicant("411500"))
+    case = services.create_draft(applicant, implementation=impl)
+    assert case.home_node == PEER and case.receiving_region_id == "411500"
+    for material in case.materials.all():
+        services.attach_file(applicant, case, material_id=material.pk, upload=io.BytesIO(PDF), name="m.pdf")
+    services.submit(applicant, case)
+    case.refresh_from_db()
+    assert case.status == Status.FORWARDED and case.channel == "online"
+    sent = OutboxMessage.objects.filter(stream=f"case:{case.number}").order_by("id")
+    assert [m.type for m in sent] == ["case.transfer", "case.file", "case.file"]
+    assert sent[0].body["channel"] == "online"
+
+
+def test_online_without_an_agreement_another_regions_item_cannot_be_applied_for(nodes):
+    impl = their_item()  # the agreement allows a window here to receive it (proxy), not online applications
+    with pytest.raises(DomainError) as refused:
+        services.create_draft(actor_for_user(make.applicant("411500")), implementation=impl)
+    assert refused.value.problems[0].code == "not_online_here"
+    assert not Case.objects.exists()

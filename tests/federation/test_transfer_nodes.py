@@ -29,6 +29,7 @@ CENTRE_USCC = "12411500MB0000002"
 CENTRE_USCC += uscc_check_char(CENTRE_USCC)
 IMPLEMENTATION = CENTRE_USCC + "0000000000002"
 APPLICANT = ("王芳", "411502200003010022")
+ONLINE_APPLICANT = "320502200005050017"
 PDF = b"%PDF-1.4\n% a scanned page\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 GUIDE: dict[str, Any] = {
     "name": "正常退休提取住房公积金",
@@ -37,7 +38,7 @@ GUIDE: dict[str, Any] = {
     "statutory_limit": 20,
     "promised_limit": 3,
     "case_type": "promised",
-    "modes": ["window", "proxy"],
+    "modes": ["window", "online", "proxy"],
     "review_steps": ["审查", "审批"],
     "scope": "nationwide",
     "result_type": "payment",
@@ -64,7 +65,7 @@ catalog.publish_guide(SYSTEM, impl.versions.get(), effective_from=date(2026, 1, 
 if AGREEMENT:
     catalog.create_agreement(
         SYSTEM, name="苏州—信阳跨省通办合作协议", kind="p2p", region_codes=["320500", "411500"],
-        item_codes=[item.basic_code], modes=["proxy"], effective_from=date(2020, 1, 1),
+        item_codes=[item.basic_code], modes=["proxy", "online"], effective_from=date(2020, 1, 1),
     )
 """
 
@@ -135,6 +136,28 @@ print("RESULT " + json.dumps({"status": case.status}))
 """
 
 
+# 苏州: 李强, living in 苏州, applies online on 苏州's portal for the same 信阳 item (全程网办 across regions).
+APPLY_ONLINE = """
+import io
+import json
+from django.contrib.auth.models import User
+from tongban.cases import services as cases
+from tongban.identity import services as identity
+from tongban.identity.actor import SYSTEM, actor_for_user
+
+account = User.objects.create_user("liqiang", password="x-very-long-password-1")
+identity.register_person(
+    SYSTEM, name="李强", id_type="resident_id", id_number=ONLINE_APPLICANT, region_code="320500", user=account
+)
+applicant = actor_for_user(account)
+case = cases.create_draft(applicant, implementation=IMPLEMENTATION)
+for material in case.materials.all():
+    cases.attach_file(applicant, case, material_id=material.pk, upload=io.BytesIO(PDF), name="m.pdf")
+case = cases.submit(applicant, case)
+print("RESULT " + json.dumps({"number": case.number, "status": case.status, "channel": case.channel}))
+"""
+
+
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     federation = nodes.build(tmp_path_factory.mktemp("transfer"), (SUZHOU, XINYANG))
@@ -174,6 +197,10 @@ def story(fed: Federation) -> dict[str, Any]:
     out["handed_out"] = result_of(suzhou.run(program(HAND_OUT, NUMBER=number)))
     out["delivery_sent"] = suzhou.deliver()
     out["completion_back"] = xinyang.deliver()
+    out["online"] = result_of(
+        suzhou.run(program(APPLY_ONLINE, IMPLEMENTATION=IMPLEMENTATION, ONLINE_APPLICANT=ONLINE_APPLICANT, PDF=PDF))
+    )
+    out["online_sent"] = suzhou.deliver()
     return out
 
 
@@ -215,7 +242,11 @@ def test_the_case_forwarded_while_the_handling_node_was_down_arrives_once_with_i
     here = case_row(suzhou, number)
     assert files(xinyang, there["id"]) == files(suzhou, here["id"])  # the same SM3 at both ends
     assert all(value.startswith("provided:") for value in files(xinyang, there["id"]).values())
-    inbox = [m for m in xinyang.inbox() if m["type"] in ("case.transfer", "case.file")]
+    inbox = [
+        m
+        for m in xinyang.inbox()
+        if m["type"] in ("case.transfer", "case.file") and m["envelope"]["body"]["number"] == number
+    ]
     assert [m["type"] for m in inbox] == ["case.transfer", "case.file", "case.file"]
     assert {m["outcome"] for m in inbox} == {"applied"}
 
@@ -249,3 +280,14 @@ def test_the_result_handed_out_in_suzhou_completes_the_case_in_xinyang(fed: Fede
     here = events(suzhou, case_row(suzhou, number)["id"])
     assert here[-1]["action"] == "deliver" and here[-1]["payload"]["node"] == "xinyang"
     assert case_row(suzhou, number)["status"] == "completed"
+
+
+def test_an_online_application_on_the_home_portal_is_decided_at_the_items_node(
+    fed: Federation, story: dict[str, Any]
+) -> None:
+    online = story["online"]
+    assert (online["status"], online["channel"]) == ("forwarded", "online")
+    assert story["online_sent"][0]["delivered"] == 3
+    there = case_row(fed["xinyang"], online["number"])
+    assert (there["status"], there["channel"], there["origin_node"]) == ("pending", "online", "suzhou")
+    assert events(fed["xinyang"], there["id"])[0]["payload"]["channel"] == "online"

@@ -58,6 +58,8 @@ def _what(action: str, p: dict[str, Any]) -> str:
         return _("Application form saved")
     if action == "submit":
         return _("Application submitted")
+    if action == "receive" and p.get("node") and p.get("channel") == "online":
+        return _("Application submitted online at node %(node)s and transferred here") % {"node": p["node"]}
     if action == "receive" and p.get("node"):
         return _("Application received at a window of node %(node)s (by %(clerk)s) and transferred here") % {
             "node": p.get("node", ""),

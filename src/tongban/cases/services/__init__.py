@@ -73,8 +73,18 @@ ON_REVOCATION: list[Callable[[Actor, Case, str], None]] = []
 # (一件事) dispatches the items that waited for this one, or stops them. Each takes the actor, the case
 # and the action.
 AFTER_TRANSITION: list[Callable[[Actor, Case, str], None]] = []
-# What a window does on a case it received for another node (异地代收): the rest happens there.
-RECEIVING_WINDOW_ACTIONS = frozenset({"forward", "deliver"})
+# What this node does on a case another node decides (异地代收代办, 全程网办 across regions): until it is
+# forwarded, the draft and the receipt are here; afterwards only handing the result out. The rest happens
+# at the deciding node.
+BEFORE_FORWARDING = frozenset({"save", "submit", "withdraw", "forward"})
+AFTER_FORWARDING = frozenset({"deliver"})
+
+
+def _here(case: Case, action: str) -> bool:
+    """Whether ``action`` on ``case`` is this node's to take."""
+    if not case.home_node:
+        return True
+    return action in (BEFORE_FORWARDING if case.status in (Status.DRAFT, Status.PENDING) else AFTER_FORWARDING)
 
 MAX_TEXT = 2000
 log = logging.getLogger("tongban.cases")
@@ -125,12 +135,12 @@ def _lock(case: Case | int, version: int | None) -> Case:
 
 def _row(actor: Actor, case: Case, action: str) -> Transition:
     """The lifecycle row for ``action`` on ``case`` now, after asking the policy; else a clear refusal."""
-    if case.home_node and action not in RECEIVING_WINDOW_ACTIONS:
+    if not _here(case, action):
         raise Conflict.single(
             "action",
             "handled_elsewhere",
-            f"该办件由节点“{case.home_node}”办理，本窗口只能转递和送达结果",
-            f"node '{case.home_node}' handles this case: this window only forwards it and hands the result out",
+            f"该办件由节点“{case.home_node}”办理，本节点只能提交、转递和送达结果",
+            f"node '{case.home_node}' handles this case: this node only submits, forwards and hands the result out",
         )
     rows = rows_for(case.status, action)
     if not rows:
@@ -177,7 +187,7 @@ def allowed_actions(actor: Actor, case: Case) -> list[str]:
     for row in transitions_from(case.status):
         if row.action in seen or not row.applies(case) or row.who == "case.system":
             continue
-        if case.home_node and row.action not in RECEIVING_WINDOW_ACTIONS:
+        if not _here(case, row.action):
             continue
         if row.action == "answer-supervision" and not case.orders.filter(state=OrderState.OPEN).exists():
             continue
@@ -279,8 +289,13 @@ def create_draft(
     form_data: dict[str, Any] | None = None,
 ) -> Case:
     """Start an online application (全程网办) as the logged-in applicant, for themself or an organisation."""
+    from tongban.cases.services import transfer
+
     require(actor, "case.apply")
     impl = _implementation(implementation)
+    home = transfer.home_node_for(impl)
+    if home:  # 全程网办 across regions: applied for here, decided at the node of the item's region
+        transfer.check_online(impl)
     person = actor.person
     if person is None:
         raise _fail(
@@ -306,8 +321,11 @@ def create_draft(
         agent=person if organisation else None,
         authorisation=None,
         form_data=_form_dict(form_data),
-        receiving_region_code=impl.region_id,
+        receiving_region_code=settings.TONGBAN_REGION if home else impl.region_id,
     )
+    if home:
+        case.home_node = home
+        case.save(update_fields=["home_node"])
     events.append(case, actor, "create", "", {"channel": Channel.ONLINE, "guide_version": case.guide_version_id})
     return case
 
@@ -374,7 +392,13 @@ def submit(actor: Actor, case: Case | int, *, version: int | None = None) -> Cas
     if problems:
         raise DomainError(problems)
     case.arrived_at = timezone.now()
-    return _finish(actor, case, row, at=case.arrived_at)
+    _finish(actor, case, row, at=case.arrived_at)
+    if case.home_node:  # another node decides it: it goes there at once, with its files
+        from tongban.cases.services import transfer
+
+        transfer.forward(SYSTEM, case)
+        case.refresh_from_db()
+    return case
 
 
 def _applicant_for_intake(

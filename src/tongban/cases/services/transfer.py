@@ -47,8 +47,6 @@ from tongban.identity.models import Person
 
 log = logging.getLogger("tongban.cases.transfer")
 
-# What a receiving window still does on a case another node decides: send it on, hand the result out.
-ACTIONS_AT_RECEIVING_WINDOW = frozenset({"forward", "deliver"})
 
 
 def _fail(field: str | None, code: str, zh: str, en: str) -> DomainError:
@@ -79,6 +77,22 @@ def check_proxy(actor: Actor, impl: ItemImplementation) -> None:
             "not_receivable",
             f"没有通办协议允许{region.name}的窗口代收{impl.region.name}的“{impl.item.name}”",
             f"no agreement lets windows in {region.code} receive '{impl.item.name}' of {impl.region.code}",
+        )
+
+
+def check_online(impl: ItemImplementation) -> None:
+    """An applicant here applies online for another region's item where an agreement says so (全程网办)."""
+    from django.conf import settings
+
+    from tongban.catalog.models import Region
+
+    here = Region.objects.get(code=settings.TONGBAN_REGION)
+    if "online" not in receivable(here, impl.item, impl.region).modes:
+        raise _fail(
+            "implementation",
+            "not_online_here",
+            f"没有通办协议允许在{here.name}网上申请{impl.region.name}的“{impl.item.name}”",
+            f"no agreement lets applicants in {here.code} apply online for '{impl.item.name}' of {impl.region.code}",
         )
 
 
@@ -147,6 +161,7 @@ def forward(
             files.append((material.name, latest))
     body = {
         "number": case.number,
+        "channel": case.channel,
         "implementation": case.implementation.implementation_code,
         "guide_version": guide.number,
         "guide_hash": guide.content_hash,
@@ -234,7 +249,7 @@ def receive_transfer(envelope: Envelope) -> dict[str, Any]:
     case = Case(
         number=number,
         status=Status.PENDING,
-        channel=Channel.PROXY,
+        channel=Channel.ONLINE if body.get("channel") == Channel.ONLINE else Channel.PROXY,
         implementation=impl,
         guide_version=guide,
         region_id=impl.region_id,
@@ -276,6 +291,7 @@ def receive_transfer(envelope: Envelope) -> dict[str, Any]:
         "",
         {
             "node": envelope.sender,
+            "channel": case.channel,
             "received_by": str(body.get("received_by", "")),
             "identity_check": case.identity_check,
             "message": envelope.id,
