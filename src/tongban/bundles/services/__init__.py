@@ -16,6 +16,7 @@ from django.db import transaction
 from tongban.bundles import graph
 from tongban.bundles import plan as bundle_plan
 from tongban.bundles.models import Bundle, BundleDependency, BundleItem, OnRefusal
+from tongban.catalog.agreements import receivable
 from tongban.catalog.models import Department, ItemImplementation, Region
 from tongban.core.errors import Conflict, DomainError, Problem
 from tongban.core.messages import Text
@@ -137,15 +138,18 @@ def _check_items(region: Region, items: Sequence[dict[str, Any]]) -> list[Proble
                     Text(f"“{impl.item.name}”没有已发布的办事指南", f"'{impl.item.name}' has no published guide"),
                 )
             )
-        if not _on_one_line(region, impl.region.code, impl.region.code_prefix):
-            # Another region's item is decided by another node; cases do not cross nodes within a bundle yet.
+        outside = not _on_one_line(region, impl.region.code, impl.region.code_prefix)
+        # 多地联办: another region's item is its node's part, where an agreement lets the two handle it jointly.
+        if outside and "joint" not in receivable(region, impl.item, impl.region).modes:
             problems.append(
                 Problem(
                     f"items[{i}].implementation",
                     "implementation_outside_region",
                     Text(
-                        f"“{impl.item.name}”由{impl.region.full_name}实施，不属于{region.full_name}",
-                        f"'{impl.item.name}' is implemented in {impl.region.full_name}, outside {region.full_name}",
+                        f"“{impl.item.name}”由{impl.region.full_name}实施，不属于{region.full_name}，"
+                        "也没有两地联办（joint）的通办协议",
+                        f"'{impl.item.name}' is implemented in {impl.region.full_name}, outside {region.full_name}, "
+                        "and no agreement lets the two handle it jointly (mode joint)",
                     ),
                 )
             )

@@ -55,8 +55,14 @@ def receive_bundle_item(
     materials: Sequence[SharedMaterial],
 ) -> Case:
     """收件 of one item of a bundle: the case awaits acceptance by the item's department."""
+    from tongban.cases.services import transfer
+
     impl = core._implementation(implementation)
-    require(actor, "case.intake", Case(region_id=impl.region_id, department_id=impl.department_id))
+    home = transfer.home_node_for(impl)
+    if home:  # 多地联办: another node's part; the bundle's definition named the agreement that allows it
+        require(actor, "case.intake")
+    else:
+        require(actor, "case.intake", Case(region_id=impl.region_id, department_id=impl.department_id))
     case = core._new_case(
         actor,
         impl,
@@ -71,10 +77,11 @@ def receive_bundle_item(
     )
     case.bundle_case = bundle_case
     case.bundle_key = key
+    case.home_node = home
     case.received_by = bundle_case.received_by
     case.identity_check = identity_check
     case.arrived_at = timezone.now()
-    case.save(update_fields=["bundle_case", "bundle_key", "received_by", "identity_check", "arrived_at"])
+    case.save(update_fields=["bundle_case", "bundle_key", "home_node", "received_by", "identity_check", "arrived_at"])
     events.append(
         case,
         actor,
@@ -110,4 +117,20 @@ def receive_bundle_item(
         if shared.license_identifier:
             detail["license"] = shared.license_identifier
         events.append(case, actor, "record-material", case.status, detail)
+    if home:
+        _send_on(case)
     return case
+
+
+def _send_on(case: Case) -> None:
+    """Another node's part goes there at once; when its materials are not complete yet, it stays here
+    for the window to complete and forward, and the bundle carries on with the rest."""
+    from tongban.cases.services import transfer
+    from tongban.core.errors import DomainError
+    from tongban.identity.actor import SYSTEM
+
+    try:
+        with transaction.atomic():
+            transfer.forward(SYSTEM, case)
+    except DomainError as held:
+        events.append(case, SYSTEM, "forward-held", case.status, {"problems": [p.code for p in held.problems]})

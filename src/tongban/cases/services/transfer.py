@@ -427,9 +427,11 @@ def mirror_status(envelope: Envelope) -> dict[str, Any]:
     deadline = parse_datetime(str(body.get("promised_deadline", "")))
     if deadline is not None:
         case.promised_deadline = deadline
+    payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
+    if isinstance(payload.get("reasons"), str) and payload["reasons"]:
+        case.reasons = payload["reasons"][:2000]  # a refusal's or denial's reasons, shown where it was received
     case.version += 1
     case.save()
-    payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
     events.append(
         case,
         SYSTEM,
@@ -444,4 +446,9 @@ def mirror_status(envelope: Envelope) -> dict[str, Any]:
         },
         at=parse_datetime(str(body.get("at", ""))) or timezone.now(),
     )
+    if case.status != before:
+        # What waits on this case here (a 一件事 whose part another node handles, 多地联办) moves on.
+        for hook in core.AFTER_TRANSITION:
+            if hook is not after_transition:
+                hook(SYSTEM, case, str(body.get("action", "")))
     return {"case": case.number, "status": case.status}
