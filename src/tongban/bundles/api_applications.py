@@ -29,6 +29,9 @@ from tongban.bundles.models import BundleCase, BundleCaseStatus
 from tongban.bundles.services import applications as apply
 from tongban.cases.api import IDEMPOTENCY_HEADER, ROLE_HEADER
 from tongban.core import idempotency
+from tongban.core.api_input import json_object as _body
+from tongban.core.api_input import text as _str
+from tongban.core.api_input import version_of as _version
 from tongban.core.errors import DomainError, NotFound
 from tongban.identity.actor import actor_for
 from tongban.identity.models import Authorisation, Organisation, Person
@@ -45,27 +48,10 @@ MATERIAL_ID = OpenApiParameter(
 ACTION_PARAMETERS = [ID, ROLE_HEADER, IDEMPOTENCY_HEADER, IF_MATCH]
 
 
-def _body(data: Any) -> Any:
-    if not hasattr(data, "get"):
-        raise DomainError.single(None, "not_object", "请求体应为 JSON 对象", "the body must be a JSON object")
-    return data
 
 
-def _str(data: Any, name: str) -> str:
-    value = data.get(name)
-    return "" if value is None else str(value)
 
 
-def _version(request: Request) -> int | None:
-    raw = request.data.get("version") if hasattr(request.data, "get") else None
-    if raw in (None, ""):
-        raw = (request.META.get("HTTP_IF_MATCH") or "").removeprefix("W/").strip('" ') or None
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except (TypeError, ValueError) as exc:
-        raise DomainError.single("version", "not_integer", "版本号应为整数", "version must be a whole number") from exc
 
 
 def _record(model: type, data: Any, name: str) -> Any:

@@ -30,6 +30,15 @@ class BundleSpec:
     dependencies: tuple[tuple[str, str], ...]  # (item, waits for)
 
 
+BIRTH_ITEMS = (
+    ("birth_cert", "出生医学证明签发"),
+    ("hukou", "新生儿入户"),
+    ("medical", "城乡居民基本医疗保险参保登记"),
+    ("ss_card", "社会保障卡申领"),
+)
+# 医保参保 and 社保卡 both need the baby's 户口 (户口簿), not each other's result: they run together.
+BIRTH_DEPENDENCIES = (("hukou", "birth_cert"), ("medical", "hukou"), ("ss_card", "hukou"))
+
 BUNDLES: tuple[BundleSpec, ...] = (
     BundleSpec(
         code="yindu-birth",
@@ -39,14 +48,8 @@ BUNDLES: tuple[BundleSpec, ...] = (
         lead_department="安阳市殷都区卫生健康委员会",
         promised_limit=5,
         on_refusal="continue",
-        items=(
-            ("birth_cert", "出生医学证明签发"),
-            ("hukou", "新生儿入户"),
-            ("medical", "城乡居民基本医疗保险参保登记"),
-            ("ss_card", "社会保障卡申领"),
-        ),
-        # 医保参保 and 社保卡 both need the baby's 户口 (户口簿), not each other's result: they run together.
-        dependencies=(("hukou", "birth_cert"), ("medical", "hukou"), ("ss_card", "hukou")),
+        items=BIRTH_ITEMS,
+        dependencies=BIRTH_DEPENDENCIES,
     ),
     BundleSpec(
         # The same life event at the demo's 信阳 node, whose staff play it in the browser (docs/demo.md).
@@ -57,13 +60,8 @@ BUNDLES: tuple[BundleSpec, ...] = (
         lead_department="信阳市卫生健康委员会",
         promised_limit=5,
         on_refusal="continue",
-        items=(
-            ("birth_cert", "出生医学证明签发"),
-            ("hukou", "新生儿入户"),
-            ("medical", "城乡居民基本医疗保险参保登记"),
-            ("ss_card", "社会保障卡申领"),
-        ),
-        dependencies=(("hukou", "birth_cert"), ("medical", "hukou"), ("ss_card", "hukou")),
+        items=BIRTH_ITEMS,
+        dependencies=BIRTH_DEPENDENCIES,
     ),
     BundleSpec(
         code="suzhou-company",

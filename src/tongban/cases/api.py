@@ -29,6 +29,9 @@ from tongban.cases.choices import CLOSED, Status, VerificationState, WarningLeve
 from tongban.cases.models import Case, MaterialFile, Notice, Verification
 from tongban.catalog.services import get_region
 from tongban.core import idempotency
+from tongban.core.api_input import json_object as _body
+from tongban.core.api_input import text as _str
+from tongban.core.api_input import version_of as _version
 from tongban.core.errors import DomainError, NotFound
 from tongban.identity.actor import Actor, actor_for
 from tongban.identity.models import Authorisation, Organisation, Person
@@ -50,16 +53,6 @@ IF_MATCH = OpenApiParameter(
 )
 
 
-def _version(request: Request) -> int | None:
-    raw = request.data.get("version") if hasattr(request.data, "get") else None
-    if raw in (None, ""):
-        raw = (request.META.get("HTTP_IF_MATCH") or "").removeprefix("W/").strip('" ') or None
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except (TypeError, ValueError) as exc:
-        raise DomainError.single("version", "not_integer", "版本号应为整数", "version must be a whole number") from exc
 
 
 def _int(data: Any, name: str, required: bool = False) -> int | None:
@@ -86,9 +79,6 @@ def _record(model: type, data: Any, name: str) -> Any:
         raise DomainError.single(name, "unknown", f"“{name}”编号{pk}不存在", f"no {name} with id {pk}") from exc
 
 
-def _str(data: Any, name: str) -> str:
-    value = data.get(name) if hasattr(data, "get") else None
-    return "" if value is None else str(value)
 
 
 def _list(data: Any, name: str) -> Any:
@@ -99,10 +89,6 @@ def _list(data: Any, name: str) -> Any:
     return data.get(name) if hasattr(data, "get") else None
 
 
-def _body(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict) and not hasattr(data, "get"):
-        raise DomainError.single(None, "not_object", "请求体应为 JSON 对象", "the body must be a JSON object")
-    return data
 
 
 # --- one entry per action: what it reads from the body and which command it calls --------------------

@@ -234,6 +234,20 @@ def _find_person(data: dict[str, Any] | None, region_code: str) -> Person | None
     )
 
 
+def _their_case(envelope: Envelope, side: str) -> Case:
+    """The case the message is about, locked, if the sender is its other node (``side``: which field names it)."""
+    number = str(envelope.body.get("number", ""))
+    case = Case.objects.select_for_update().filter(number=number, **{side: envelope.sender}).first()
+    if case is None:
+        raise _fail(
+            "number",
+            "unknown",
+            f"本节点没有与发送方“{envelope.sender}”往来的该办件",
+            f"no case numbered {number} is shared with the sender {envelope.sender}",
+        )
+    return case
+
+
 @handles("case.transfer")
 def receive_transfer(envelope: Envelope) -> dict[str, Any]:
     """A case received at another node's window arrives to be decided here."""
@@ -306,13 +320,7 @@ def receive_transfer(envelope: Envelope) -> dict[str, Any]:
 def receive_file(envelope: Envelope) -> dict[str, Any]:
     """One material's file of a transferred case: kept only when its size and SM3 are those announced."""
     body = envelope.body
-    case = (
-        Case.objects.select_for_update().filter(number=str(body.get("number", "")), origin_node=envelope.sender).first()
-    )
-    if case is None:
-        raise _fail(
-            "number", "unknown", "本节点没有该转来的办件", "no case transferred from the sender has this number"
-        )
+    case = _their_case(envelope, "origin_node")
     material = case.materials.filter(name=str(body.get("material", ""))).first()
     if material is None:
         raise _fail("material", "unknown", "该材料不在办件的材料清单中", "the material is not on the case's list")
@@ -351,11 +359,7 @@ def receive_file(envelope: Envelope) -> dict[str, Any]:
 def receive_delivery(envelope: Envelope) -> dict[str, Any]:
     """The receiving window handed the result out: the case is completed here too."""
     body = envelope.body
-    case = Case.objects.filter(number=str(body.get("number", "")), origin_node=envelope.sender).first()
-    if case is None:
-        raise _fail(
-            "number", "unknown", "本节点没有该转来的办件", "no case transferred from the sender has this number"
-        )
+    case = _their_case(envelope, "origin_node")
     if case.status in CLOSED:
         return {"case": case.number, "status": case.status}
     detail = body.get("delivery") or {}
@@ -409,13 +413,7 @@ def after_transition(actor: Actor, case: Case, action: str) -> None:
 def mirror_status(envelope: Envelope) -> dict[str, Any]:
     """The handling node's act, recorded on the case this window received (and its status mirrored)."""
     body = envelope.body
-    case = (
-        Case.objects.select_for_update().filter(number=str(body.get("number", "")), home_node=envelope.sender).first()
-    )
-    if case is None:
-        raise _fail(
-            "number", "unknown", "本节点没有转往发送方的该办件", "no case forwarded to the sender has this number"
-        )
+    case = _their_case(envelope, "home_node")
     status = str(body.get("status", ""))
     if status not in Status.values:
         raise _fail("status", "unknown", f"未知的办件状态“{status}”", f"unknown case status '{status}'")
