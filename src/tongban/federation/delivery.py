@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from tongban.federation import node
@@ -62,14 +63,15 @@ def _head(stream: str) -> OutboxMessage | None:
 
 
 def due_heads(now: datetime) -> list[OutboxMessage]:
-    """The oldest undelivered message of every stream, when it is due (a dead head holds its stream)."""
-    streams = OutboxMessage.objects.filter(state__in=_WAITING).values("stream").annotate(first=Min("created_at"))
-    found = []
-    for row in streams:
-        message = _head(row["stream"])
-        if message and message.state == OutboxState.PENDING and message.next_attempt_at <= now:
-            found.append(message)
-    return found
+    """The oldest undelivered message of every stream, when it is due (a dead head holds its stream).
+
+    One query however many streams wait: a case transfer puts every case on a stream of its own, so a
+    backlog of thousands of cases is thousands of streams."""
+    first = Window(RowNumber(), partition_by=[F("stream")], order_by=[F("created_at").asc(), F("id").asc()])
+    heads = OutboxMessage.objects.filter(state__in=_WAITING).annotate(place=first).filter(place=1)
+    return [
+        m for m in heads.order_by("created_at", "id") if m.state == OutboxState.PENDING and m.next_attempt_at <= now
+    ]
 
 
 def deliver_due(now: datetime | None = None, post: Post = http_post, budget: float = 5.0) -> dict[str, int]:
