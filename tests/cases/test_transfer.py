@@ -281,3 +281,66 @@ def test_online_without_an_agreement_another_regions_item_cannot_be_applied_for(
         services.create_draft(actor_for_user(make.applicant("411500")), implementation=impl)
     assert refused.value.problems[0].code == "not_online_here"
     assert not Case.objects.exists()
+
+
+def test_a_correction_request_from_there_is_collected_here_and_sent_back(nodes):
+    case, clerk = received(their_item())
+    services.forward(clerk, case)
+    transfer.mirror_status(
+        envelope("case.status", {"number": case.number, "status": Status.IN_REVIEW, "action": "accept"})
+    )
+    with pytest.raises(Conflict):
+        services.correct(clerk, case)  # nothing was asked yet
+    items = [{"name": "退休证明", "problem": "扫描件不清晰", "requirement": "重新扫描"}]
+    transfer.mirror_status(
+        envelope(
+            "case.status",
+            {
+                "number": case.number,
+                "status": Status.CORRECTION,
+                "action": "request-correction",
+                "payload": {"items": items},
+            },
+        )
+    )
+    asked = case.materials.get(name="退休证明")
+    assert (asked.state, asked.problem) == ("rejected", "扫描件不清晰")
+    case.refresh_from_db()
+    assert services.allowed_actions(clerk, case) == ["correct"]
+    clearer = PDF.replace(b"small", b"clear")
+    services.attach_file(clerk, case, material_id=asked.pk, upload=io.BytesIO(clearer), name="clear.pdf")
+    services.correct(clerk, case)
+    case.refresh_from_db()
+    assert case.status == Status.FORWARDED  # on its way again, not to be forwarded a second time
+    sent = OutboxMessage.objects.get(type="case.correction")
+    assert [m["material"] for m in sent.body["materials"]] == ["退休证明"]
+    assert base64.b64decode(sent.body["materials"][0]["data"]) == clearer
+    transfer.mirror_status(
+        envelope("case.status", {"number": case.number, "status": Status.PENDING, "action": "correct"})
+    )
+    case.refresh_from_db()
+    assert case.status == Status.FORWARDED and services.allowed_actions(clerk, case) == []
+
+
+def test_the_handling_node_takes_the_corrected_materials_and_awaits_acceptance_again(nodes):
+    import hashlib
+
+    case, impl = transferred(
+        materials=[{"name": m["name"], "state": "provided", "evidence": "original_seen"} for m in MATERIALS]
+    )
+    clerk = actor_for_user(make.staff("window_clerk", "411500", department=impl.department))
+    target = case.materials.get(name="退休证明")
+    services.request_correction(clerk, case, items=[{"material": target.pk, "problem": "扫描件不清晰"}])
+    back = OutboxMessage.objects.filter(type="case.status").last()
+    assert back.body["status"] == Status.CORRECTION and back.body["payload"]["items"][0]["name"] == "退休证明"
+    sent = {
+        "material": "退休证明",
+        "original_name": "clear.pdf",
+        "size": len(PDF),
+        "sm3": hashlib.new("sm3", PDF).hexdigest(),
+        "data": base64.b64encode(PDF).decode(),
+    }
+    transfer.receive_correction(envelope("case.correction", {"number": case.number, "materials": [sent]}))
+    case.refresh_from_db()
+    target.refresh_from_db()
+    assert case.status == Status.PENDING and target.state == "provided" and target.files.count() == 1

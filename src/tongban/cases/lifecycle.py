@@ -99,6 +99,11 @@ GUARDS: dict[str, Guard] = {
             _overdue,
         ),
         Guard(
+            "handled_here",
+            Text("由本节点办理的办件", "decided at this node"),
+            lambda case: not case.home_node,
+        ),
+        Guard(
             "handled_elsewhere",
             Text("本窗口代收、由其他地区节点办理的办件", "received here for another region's node, which decides it"),
             lambda case: bool(case.home_node),
@@ -206,7 +211,22 @@ def _rows() -> list[Transition]:
             Text("登记申请人签署的承诺书", "record the commitment the applicant signed"),
             "commitment_offered",
         ),
-        t(S.CORRECTION, "correct", S.PENDING, "case.correct", Text("补正材料", "supply the corrected materials")),
+        t(
+            S.CORRECTION,
+            "correct",
+            S.PENDING,
+            "case.correct",
+            Text("补正材料", "supply the corrected materials"),
+            "handled_here",
+        ),
+        t(
+            S.CORRECTION,
+            "correct",
+            S.FORWARDED,
+            "case.correct",
+            Text("补正材料并转递办理地", "supply the corrected materials, which go to the handling node"),
+            "handled_elsewhere",
+        ),
         t(
             S.IN_REVIEW,
             "review",

@@ -76,15 +76,19 @@ AFTER_TRANSITION: list[Callable[[Actor, Case, str], None]] = []
 # What this node does on a case another node decides (异地代收代办, 全程网办 across regions): until it is
 # forwarded, the draft and the receipt are here; afterwards only handing the result out. The rest happens
 # at the deciding node.
+# A correction request (补正) from there is answered here: the window collects the materials and sends them.
 BEFORE_FORWARDING = frozenset({"save", "submit", "withdraw", "forward"})
 AFTER_FORWARDING = frozenset({"deliver"})
+CORRECTING = frozenset({"correct"})
 
 
 def _here(case: Case, action: str) -> bool:
     """Whether ``action`` on ``case`` is this node's to take."""
     if not case.home_node:
         return True
-    return action in (BEFORE_FORWARDING if case.status in (Status.DRAFT, Status.PENDING) else AFTER_FORWARDING)
+    if case.status in (Status.DRAFT, Status.PENDING):
+        return action in BEFORE_FORWARDING
+    return action in (CORRECTING if case.status == Status.CORRECTION else AFTER_FORWARDING)
 
 MAX_TEXT = 2000
 log = logging.getLogger("tongban.cases")

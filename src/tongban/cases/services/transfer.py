@@ -48,7 +48,6 @@ from tongban.identity.models import Person
 log = logging.getLogger("tongban.cases.transfer")
 
 
-
 def _fail(field: str | None, code: str, zh: str, en: str) -> DomainError:
     return DomainError.single(field, code, zh, en)
 
@@ -144,7 +143,7 @@ def forward(
     guide = case.guide_version
     clerk = actor.user.get_username() if actor.user_id else "system"
     materials = []
-    files = []
+    stored_files = []
     for material in case.materials.prefetch_related("files"):
         latest = material.files.order_by("-version").first()
         materials.append(
@@ -158,7 +157,7 @@ def forward(
             }
         )
         if latest is not None:
-            files.append((material.name, latest))
+            stored_files.append((material, latest))
     body = {
         "number": case.number,
         "channel": case.channel,
@@ -176,25 +175,12 @@ def forward(
         "dispatch": dispatch,
     }
     federation.enqueue(receiver=case.home_node, type="case.transfer", body=body, stream=_stream(case))
-    for name, stored in files:
-        with stored.file.open("rb") as handle:
-            data = handle.read()
+    for material, stored in stored_files:
         federation.enqueue(
-            receiver=case.home_node,
-            type="case.file",
-            stream=_stream(case),
-            body={
-                "number": case.number,
-                "material": name,
-                "original_name": stored.original_name,
-                "content_type": stored.content_type,
-                "size": stored.size,
-                "sm3": stored.sm3,
-                "data": base64.b64encode(data).decode("ascii"),
-            },
+            receiver=case.home_node, type="case.file", stream=_stream(case), body=_file_message(case, material, stored)
         )
     case.dispatch = {k: v for k, v in dispatch.items() if v}
-    return core._finish(actor, case, row, {"to_node": case.home_node, "files": len(files), **case.dispatch})
+    return core._finish(actor, case, row, {"to_node": case.home_node, "files": len(stored_files), **case.dispatch})
 
 
 # --- at the handling node ------------------------------------------------------------------------------
@@ -316,21 +302,32 @@ def receive_transfer(envelope: Envelope) -> dict[str, Any]:
     return {"case": case.number, "status": case.status}
 
 
-@handles("case.file")
-def receive_file(envelope: Envelope) -> dict[str, Any]:
-    """One material's file of a transferred case: kept only when its size and SM3 are those announced."""
-    body = envelope.body
-    case = _their_case(envelope, "origin_node")
-    material = case.materials.filter(name=str(body.get("material", ""))).first()
+def _file_message(case: Case, material: Any, stored: MaterialFile) -> dict[str, Any]:
+    with stored.file.open("rb") as handle:
+        data = handle.read()
+    return {
+        "number": case.number,
+        "material": material.name,
+        "original_name": stored.original_name,
+        "content_type": stored.content_type,
+        "size": stored.size,
+        "sm3": stored.sm3,
+        "data": base64.b64encode(data).decode("ascii"),
+    }
+
+
+def _keep_file(envelope: Envelope, case: Case, sent: dict[str, Any]) -> MaterialFile:
+    """A material's file as the other node sent it: kept only when its size and SM3 are those announced."""
+    material = case.materials.filter(name=str(sent.get("material", ""))).first()
     if material is None:
         raise _fail("material", "unknown", "该材料不在办件的材料清单中", "the material is not on the case's list")
     try:
-        data = base64.b64decode(str(body.get("data", "")), validate=True)
+        data = base64.b64decode(str(sent.get("data", "")), validate=True)
     except ValueError as exc:
         raise _fail("data", "not_base64", "文件内容不是有效的Base64", "the file is not valid base64") from exc
     # The same checks as an upload here (type, size), then the digest the sending window recorded.
-    checked = files.check(io.BytesIO(data), str(body.get("original_name", "")), field="data")
-    if checked.size != body.get("size") or checked.sm3 != body.get("sm3"):
+    checked = files.check(io.BytesIO(data), str(sent.get("original_name", "")), field="data")
+    if checked.size != sent.get("size") or checked.sm3 != sent.get("sm3"):
         raise _fail(
             "data", "digest_mismatch", "文件大小或SM3与声明不符", "the file's size or SM3 is not what was announced"
         )
@@ -348,11 +345,39 @@ def receive_file(envelope: Envelope) -> dict[str, Any]:
     stored.save()
     material.state = MaterialState.PROVIDED
     material.evidence = material.evidence or "upload"
-    material.save(update_fields=["state", "evidence"])
+    material.problem = ""
+    material.save(update_fields=["state", "evidence", "problem"])
     events.append(
         case, SYSTEM, "attach", case.status, {"material": material.name, "sm3": stored.sm3, "node": envelope.sender}
     )
-    return {"case": case.number, "material": material.name, "sm3": stored.sm3}
+    return stored
+
+
+@handles("case.file")
+def receive_file(envelope: Envelope) -> dict[str, Any]:
+    """One material's file of a transferred case."""
+    case = _their_case(envelope, "origin_node")
+    stored = _keep_file(envelope, case, envelope.body)
+    return {"case": case.number, "material": stored.material.name, "sm3": stored.sm3}
+
+
+@handles("case.correction")
+def receive_correction(envelope: Envelope) -> dict[str, Any]:
+    """补正 collected at the receiving window: the listed materials again (files checked as above, or how
+    the window saw them), then the case awaits acceptance here again."""
+    case = _their_case(envelope, "origin_node")
+    for sent in envelope.body.get("materials") or []:
+        if sent.get("data"):
+            _keep_file(envelope, case, sent)
+            continue
+        material = case.materials.filter(name=str(sent.get("material", ""))).first()
+        if material is None:
+            raise _fail("material", "unknown", "该材料不在办件的材料清单中", "the material is not on the case's list")
+        if sent.get("state") == MaterialState.PROVIDED:
+            material.state, material.evidence, material.problem = MaterialState.PROVIDED, sent.get("evidence", ""), ""
+            material.save(update_fields=["state", "evidence", "problem"])
+    core.correct(SYSTEM, case)
+    return {"case": case.number, "status": Status.PENDING}
 
 
 @handles("case.delivered")
@@ -400,6 +425,10 @@ def after_transition(actor: Actor, case: Case, action: str) -> None:
                 "promised_deadline": case.promised_deadline.isoformat() if case.promised_deadline else "",
             },
         )
+    elif case.home_node and action == "correct":
+        federation.enqueue(
+            receiver=case.home_node, type="case.correction", stream=_stream(case), body=_correction(case)
+        )
     elif case.home_node and action == "deliver":
         federation.enqueue(
             receiver=case.home_node,
@@ -407,6 +436,20 @@ def after_transition(actor: Actor, case: Case, action: str) -> None:
             stream=_stream(case),
             body={"number": case.number, "method": case.delivery_method, "delivery": case.delivery},
         )
+
+
+def _correction(case: Case) -> dict[str, Any]:
+    """What the window collected for the handling node's last correction request (补正)."""
+    asked = case.events.filter(action="request-correction").order_by("-seq").first()
+    names = [i.get("name") for i in (asked.payload.get("items") or [])] if asked else []
+    materials = []
+    for material in case.materials.filter(name__in=names):
+        latest = material.files.order_by("-version").first()
+        if latest is not None and asked is not None and latest.uploaded_at > asked.at:
+            materials.append(_file_message(case, material, latest))
+        else:
+            materials.append({"material": material.name, "state": material.state, "evidence": material.evidence})
+    return {"number": case.number, "materials": materials}
 
 
 @handles("case.status")
@@ -417,6 +460,8 @@ def mirror_status(envelope: Envelope) -> dict[str, Any]:
     status = str(body.get("status", ""))
     if status not in Status.values:
         raise _fail("status", "unknown", f"未知的办件状态“{status}”", f"unknown case status '{status}'")
+    if status == Status.PENDING:
+        status = Status.FORWARDED  # awaiting acceptance there again (after a correction): forwarded, here
     before = case.status
     if not (before in CLOSED and status == Status.COMPLETED):  # delivered here first: the completion is ours
         case.status = status
@@ -426,6 +471,11 @@ def mirror_status(envelope: Envelope) -> dict[str, Any]:
     if deadline is not None:
         case.promised_deadline = deadline
     payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
+    if status == Status.CORRECTION:  # the window sees what to collect again (一次性告知)
+        for item in payload.get("items") or []:
+            case.materials.filter(name=str(item.get("name", ""))).update(
+                state=MaterialState.REJECTED, problem=str(item.get("problem", ""))[:500]
+            )
     if isinstance(payload.get("reasons"), str) and payload["reasons"]:
         case.reasons = payload["reasons"][:2000]  # a refusal's or denial's reasons, shown where it was received
     case.version += 1
