@@ -27,6 +27,8 @@ pytestmark = pytest.mark.nodes
 
 CENTRE_USCC = "12411500MB0000002"
 CENTRE_USCC += uscc_check_char(CENTRE_USCC)
+SUZHOU_USCC = "12320500MB0000002"
+SUZHOU_USCC += uscc_check_char(SUZHOU_USCC)
 IMPLEMENTATION = CENTRE_USCC + "0000000000002"
 APPLICANT = ("王芳", "411502200003010022")
 ONLINE_APPLICANT = "320502200005050017"
@@ -158,6 +160,38 @@ print("RESULT " + json.dumps({"number": case.number, "status": case.status, "cha
 """
 
 
+# 苏州 publishes its own implementation of the same national item (its fund centre, its materials).
+SUZHOU_OWN = """
+from tongban.catalog import services as catalog
+from tongban.catalog.models import ServiceItem
+from tongban.identity.actor import SYSTEM
+
+centre = catalog.create_department(SYSTEM, region_code="320500", name="苏州市住房公积金管理中心", uscc=SUZHOU_USCC)
+impl = catalog.create_implementation(
+    SYSTEM, item=ServiceItem.objects.get(basic_code="T00000000002"), department=centre,
+    implementation_code=SUZHOU_USCC + "0000000000002", guide=GUIDE,
+    materials=[*MATERIALS, {"name": "退休审批表", "form": "original", "paper_copies": 1}],
+)
+catalog.publish_guide(SYSTEM, impl.versions.get())
+"""
+
+# 信阳: the comparison with the alliance's guides (云联盟).
+COMPARE_ACROSS = """
+import json
+from tongban.catalog import comparison, sharing
+from tongban.catalog.models import ServiceItem
+
+item = ServiceItem.objects.get(basic_code="T00000000002")
+columns, unanswered = sharing.elsewhere(item)
+result = comparison.compare(item, columns)
+print("RESULT " + json.dumps({
+    "columns": [[col.key, col.node, col.materials] for col in result.columns],
+    "unanswered": unanswered,
+    "differences": [d.element for d in result.differences],
+}, ensure_ascii=False))
+"""
+
+
 @pytest.fixture(scope="module")
 def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
     federation = nodes.build(tmp_path_factory.mktemp("transfer"), (SUZHOU, XINYANG))
@@ -201,6 +235,8 @@ def story(fed: Federation) -> dict[str, Any]:
         suzhou.run(program(APPLY_ONLINE, IMPLEMENTATION=IMPLEMENTATION, ONLINE_APPLICANT=ONLINE_APPLICANT, PDF=PDF))
     )
     out["online_sent"] = suzhou.deliver()
+    suzhou.run(program(SUZHOU_OWN, SUZHOU_USCC=SUZHOU_USCC, GUIDE=GUIDE, MATERIALS=MATERIALS))
+    out["compared"] = result_of(xinyang.run(COMPARE_ACROSS))
     return out
 
 
@@ -291,3 +327,12 @@ def test_an_online_application_on_the_home_portal_is_decided_at_the_items_node(
     there = case_row(fed["xinyang"], online["number"])
     assert (there["status"], there["channel"], there["origin_node"]) == ("pending", "online", "suzhou")
     assert events(fed["xinyang"], there["id"])[0]["payload"]["channel"] == "online"
+
+
+def test_the_comparison_at_xinyang_sets_suzhous_published_guide_beside_its_own(story: dict[str, Any]) -> None:
+    compared = story["compared"]
+    assert compared["unanswered"] == []
+    columns = {key: (node, materials) for key, node, materials in compared["columns"]}
+    assert columns[IMPLEMENTATION] == ("", ["居民身份证", "退休证明"])  # this node's own
+    assert columns[SUZHOU_USCC + "0000000000002"] == ("suzhou", ["居民身份证", "退休证明", "退休审批表"])
+    assert "material:退休审批表" in compared["differences"]

@@ -232,7 +232,6 @@ class ServiceItemViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True)
     def comparison(self, request: Request, code: str) -> Response:
         result = comparison.compare(self.get_object())
-        codes = {col.implementation.pk: col.implementation.implementation_code for col in result.columns}
         return Response(
             {
                 "item": result.item.code,
@@ -248,7 +247,7 @@ class ServiceItemViewSet(viewsets.ReadOnlyModelViewSet):
                     for col in result.columns
                 ],
                 "differences": [
-                    {"element": d.element, "label": str(d.label), "values": {codes[k]: v for k, v in d.values.items()}}
+                    {"element": d.element, "label": str(d.label), "values": d.values}
                     for d in result.differences
                 ],
             }

@@ -6,3 +6,6 @@ class CatalogConfig(AppConfig):
     name = "tongban.catalog"
     label = "catalog"
     verbose_name = _("Service catalog")
+
+    def ready(self) -> None:
+        from tongban.catalog import sharing  # noqa: F401  (registers catalog.guides)

@@ -29,16 +29,21 @@ COMPARED_FIELDS = (
 
 @dataclass
 class Column:
-    implementation: ItemImplementation
+    implementation: ItemImplementation  # another node's is an unsaved copy of what it published
     values: dict[str, Any]
     materials: list[str]
+    node: str = ""  # the node that published it, when not this one (云联盟)
+
+    @property
+    def key(self) -> str:
+        return self.implementation.implementation_code
 
 
 @dataclass
 class Difference:
     element: str
     label: Text
-    values: dict[int, Any]  # implementation id → value (materials: present or not)
+    values: dict[str, Any]  # implementation code → value (materials: present or not)
 
 
 @dataclass
@@ -48,13 +53,16 @@ class Comparison:
     differences: list[Difference] = field(default_factory=list)
     all_materials: list[str] = field(default_factory=list)
 
+    unanswered: list[str] = field(default_factory=list)  # nodes asked that did not answer
+
     @property
-    def material_counts(self) -> dict[int, int]:
-        return {col.implementation.pk: len(col.materials) for col in self.columns}
+    def material_counts(self) -> dict[str, int]:
+        return {col.key: len(col.materials) for col in self.columns}
 
 
-def compare(item: ServiceItem) -> Comparison:
-    """Every published implementation of ``item`` (and the items below it), with the differences."""
+def compare(item: ServiceItem, elsewhere: list[Column] | None = None) -> Comparison:
+    """Every published implementation of ``item`` (and the items below it), with the differences; with
+    ``elsewhere``, also the implementations other nodes published (those this node does not hold)."""
     ids = item_ids_with_descendants([item.pk])
     impls = (
         ItemImplementation.objects.filter(item_id__in=ids, current_version__isnull=False)
@@ -68,6 +76,8 @@ def compare(item: ServiceItem) -> Comparison:
         result.columns.append(
             Column(impl, {f: getattr(guide, f) for f in COMPARED_FIELDS}, [m.name for m in guide.materials.all()])
         )
+    held = {col.key for col in result.columns}
+    result.columns += [col for col in elsewhere or [] if col.key not in held]
     if len(result.columns) < 2:
         result.all_materials = [m for col in result.columns for m in col.materials]
         return result
@@ -76,13 +86,13 @@ def compare(item: ServiceItem) -> Comparison:
         names.update(dict.fromkeys(col.materials))
     result.all_materials = list(names)
     for name in names:
-        present = {col.implementation.pk: name in col.materials for col in result.columns}
+        present = {col.key: name in col.materials for col in result.columns}
         if len(set(present.values())) > 1:
             result.differences.append(
                 Difference(f"material:{name}", Text(f"材料：{name}", f"material: {name}"), present)
             )
     for f in COMPARED_FIELDS:
-        values = {col.implementation.pk: col.values[f] for col in result.columns}
+        values = {col.key: col.values[f] for col in result.columns}
         if len({repr(v) for v in values.values()}) > 1:
             result.differences.append(Difference(f, guide_rules.LABELS[f], values))
     return result

@@ -23,6 +23,7 @@ from tongban.catalog import choices as c
 from tongban.catalog import comparison as comparison_rules
 from tongban.catalog import guide as guide_rules
 from tongban.catalog import search as catalog_search
+from tongban.catalog import sharing as catalog_sharing
 from tongban.catalog.models import GuideVersion, ItemImplementation, ServiceItem
 from tongban.catalog.services import guide_content
 from tongban.web import display
@@ -237,9 +238,9 @@ def _comparison_rows(result: comparison_rules.Comparison) -> dict[str, Any]:
     differences = []
     for d in result.differences:
         if d.element.startswith("material:"):
-            cells = [asked if d.values[col.implementation.pk] else not_asked for col in columns]
+            cells = [asked if d.values[col.key] else not_asked for col in columns]
         else:
-            cells = [_with_unit(d.element, d.values[col.implementation.pk], col.values) for col in columns]
+            cells = [_with_unit(d.element, d.values[col.key], col.values) for col in columns]
         differences.append(CompareRow(str(d.label), cells, True))
     return {"materials": materials, "fields": fields, "differences": differences}
 
@@ -249,8 +250,12 @@ def compare(request: HttpRequest, basic_code: str) -> HttpResponse:
     item = ServiceItem.objects.filter(basic_code=basic_code.strip().upper()).first()
     if item is None:
         return not_found(request, _("There is no service item with the basic code %(code)s.") % {"code": basic_code})
-    result = comparison_rules.compare(item)
-    return render(request, "web/compare.html", {"item": item, "comparison": result, **_comparison_rows(result)})
+    across = request.GET.get("across") == "1"
+    elsewhere, unanswered = catalog_sharing.elsewhere(item) if across else ([], [])
+    result = comparison_rules.compare(item, elsewhere)
+    result.unanswered = unanswered
+    context = {"item": item, "comparison": result, "across": across, **_comparison_rows(result)}
+    return render(request, "web/compare.html", context)
 
 
 @require_POST
