@@ -12,7 +12,7 @@ from tests.identity import make
 from tongban.core.errors import Conflict
 from tongban.frontdesk import services
 from tongban.frontdesk.models import Appointment
-from tongban.frontdesk.rules import GRACE_MINUTES, mark_missed_appointments
+from tongban.frontdesk.services import GRACE_MINUTES, mark_missed_appointments
 
 pytestmark = pytest.mark.django_db
 EIGHT = local(2026, 3, 2, 8, 0)

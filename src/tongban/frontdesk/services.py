@@ -8,6 +8,7 @@ and its input (400 naming the field), and writes in one transaction. Nothing is 
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -472,3 +473,39 @@ __all__ = [
     "take_ticket",
     "waiting_ahead",
 ]
+
+
+# --- the worker's rule: appointments nobody came to (爽约) ----------------------------------------------
+
+log = logging.getLogger("tongban.frontdesk")
+
+# Minutes after a slot's end before its appointment counts as missed. check_in already refuses once the
+# slot is over, so this is not about letting anyone in late: it keeps the worker from deciding while a
+# clerk may still be checking the person in at a window, and lets a worker round that runs late catch up.
+# A module constant rather than a setting: it changes no one's rights, only when the record catches up.
+GRACE_MINUTES = 30
+
+
+def mark_missed_appointments(now: datetime | None = None) -> int:
+    """Mark as no-show every appointment still booked whose slot ended more than GRACE_MINUTES ago;
+    answers how many were marked."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=GRACE_MINUTES)
+    # A slot that ended before the cutoff began before it too; the end itself is checked under the lock.
+    candidates = Appointment.objects.filter(status=AppointmentStatus.BOOKED, slot_start__lt=cutoff)
+    marked = 0
+    for pk in list(candidates.values_list("pk", flat=True)):
+        if _mark_missed(pk, cutoff) is not None:
+            marked += 1
+    return marked
+
+
+@transaction.atomic
+def _mark_missed(pk: int, cutoff: datetime) -> Appointment | None:
+    appt = Appointment.objects.select_for_update().filter(pk=pk).first()
+    if appt is None or appt.status != AppointmentStatus.BOOKED or appt.slot_end >= cutoff:
+        return None  # checked in, cancelled or already marked meanwhile, or its slot is not over yet
+    appt.status = AppointmentStatus.NO_SHOW
+    appt.save(update_fields=["status"])
+    log.info("appointment %s (slot %s) marked as not come", appt.pk, appt.slot_start.isoformat())
+    return appt

@@ -54,7 +54,7 @@ def deliver() -> dict[str, int]:
 
 
 def apply_rules(everything: bool = False) -> dict[str, int]:
-    from tongban.frontdesk.rules import mark_missed_appointments
+    from tongban.frontdesk.services import mark_missed_appointments
 
     node.refresh_trust_list()  # a failure is logged there; the list in force stays
     return {
