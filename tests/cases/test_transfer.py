@@ -344,3 +344,21 @@ def test_the_handling_node_takes_the_corrected_materials_and_awaits_acceptance_a
     case.refresh_from_db()
     target.refresh_from_db()
     assert case.status == Status.PENDING and target.state == "provided" and target.files.count() == 1
+
+
+def test_the_mirrored_clock_is_coloured_like_a_local_one_and_an_old_message_without_it_breaks_nothing(nodes):
+    case, clerk = received(their_item())
+    services.forward(clerk, case)
+    body = {"number": case.number, "status": Status.IN_REVIEW, "action": "accept"}
+    # A sender of an earlier version sent the deadline without the acceptance time: the rule skips it.
+    transfer.mirror_status(envelope("case.status", {**body, "promised_deadline": "2026-11-30T23:59:59+08:00"}))
+    assert services.refresh_warnings() == 0
+    transfer.mirror_status(
+        envelope(
+            "case.status",
+            {**body, "accepted_at": "2020-01-06T09:00:00+08:00", "promised_deadline": "2020-01-10T23:59:59+08:00"},
+        )
+    )
+    assert services.refresh_warnings() == 1
+    case.refresh_from_db()
+    assert case.warning == "red"  # long overdue there, and shown so here

@@ -1145,7 +1145,9 @@ def refresh_warnings(now: datetime | None = None) -> int:
     """Recolour the deadlines of running cases (yellow: few working days left; red: overdue)."""
     now = now or timezone.now()
     changed = 0
-    running = Case.objects.filter(status__in=(Status.IN_REVIEW, Status.APPROVED), promised_deadline__isnull=False)
+    running = Case.objects.filter(
+        status__in=(Status.IN_REVIEW, Status.APPROVED), promised_deadline__isnull=False, accepted_at__isnull=False
+    )
     for case in running.only("id", "accepted_at", "promised_deadline", "warning", "status").iterator():
         try:
             level = _warning(case, now)

@@ -423,6 +423,7 @@ def after_transition(actor: Actor, case: Case, action: str) -> None:
                 "payload": last.payload if last else {},
                 "result_number": case.result_number,
                 "promised_deadline": case.promised_deadline.isoformat() if case.promised_deadline else "",
+                "accepted_at": case.accepted_at.isoformat() if case.accepted_at else "",
             },
         )
     elif case.home_node and action == "correct":
@@ -470,6 +471,9 @@ def mirror_status(envelope: Envelope) -> dict[str, Any]:
     deadline = parse_datetime(str(body.get("promised_deadline", "")))
     if deadline is not None:
         case.promised_deadline = deadline
+    accepted = parse_datetime(str(body.get("accepted_at", "")))
+    if accepted is not None:  # the window shows the legal clock as it runs there
+        case.accepted_at = accepted
     payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
     if status == Status.CORRECTION:  # the window sees what to collect again (一次性告知)
         for item in payload.get("items") or []:

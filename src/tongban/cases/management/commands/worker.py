@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -57,15 +58,24 @@ def apply_rules(everything: bool = False) -> dict[str, int]:
     from tongban.frontdesk.services import mark_missed_appointments
 
     node.refresh_trust_list()  # a failure is logged there; the list in force stays
-    return {
-        "deemed_accepted": services.apply_article_32(),
-        "warnings_changed": services.refresh_warnings(),
-        "lapsed_for_missing_materials": services.lapse_overdue(),
-        "notices_rendered": render_pending(timedelta(0) if everything else timedelta(seconds=60)),
-        "licence_pdfs_rendered": render_licences(timedelta(0) if everything else timedelta(seconds=60)),
-        "tree_heads_published": _publish_head(),
-        "appointments_missed": mark_missed_appointments(),
+    age = timedelta(0) if everything else timedelta(seconds=60)
+    rules: dict[str, Callable[[], int]] = {
+        "deemed_accepted": services.apply_article_32,
+        "warnings_changed": services.refresh_warnings,
+        "lapsed_for_missing_materials": services.lapse_overdue,
+        "notices_rendered": lambda: render_pending(age),
+        "licence_pdfs_rendered": lambda: render_licences(age),
+        "tree_heads_published": _publish_head,
+        "appointments_missed": mark_missed_appointments,
     }
+    counts = {}
+    for name, rule in rules.items():
+        try:
+            counts[name] = rule()
+        except Exception:  # one rule's failure must not stop the others, nor the worker; the log says what
+            log.exception("worker rule %s failed", name)
+            counts[name] = 0
+    return counts
 
 
 def render_licences(older_than: timedelta) -> int:
