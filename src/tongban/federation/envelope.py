@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -34,12 +35,26 @@ RECEIPT = "receipt"
 _HEADER_FIELDS = ("id", "type", "sender", "receiver", "sent_at", "body_sm3", "key_id")
 
 
+_last = [0, 0]  # the last millisecond used and its counter
+_lock = threading.Lock()
+
+
 def uuid7() -> str:
-    """A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random bits."""
-    millis = time.time_ns() // 1_000_000
-    value = (millis & ((1 << 48) - 1)) << 80 | int.from_bytes(os.urandom(10), "big") & ((1 << 80) - 1)
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    """A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, a 12-bit counter, then random bits.
+
+    Within one process the ids only grow (RFC 9562 §6.2, method 1: the counter in ``rand_a``), so several
+    messages queued in the same millisecond keep their order when sorted by id."""
+    with _lock:
+        millis = time.time_ns() // 1_000_000
+        if millis <= _last[0]:
+            millis, counter = _last[0], _last[1] + 1
+            if counter > 0xFFF:  # 4,096 ids in one millisecond: borrow the next one
+                millis, counter = millis + 1, 0
+        else:
+            counter = 0
+        _last[0], _last[1] = millis, counter
+    random_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+    value = (millis & ((1 << 48) - 1)) << 80 | 0x7 << 76 | counter << 64 | 0x2 << 62 | random_b
     return str(uuid.UUID(int=value))
 
 

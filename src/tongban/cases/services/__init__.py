@@ -239,11 +239,15 @@ def _new_case(
     authorisation: Authorisation | None,
     form_data: dict[str, Any] | None,
     receiving_region_code: str,
+    number: str = "",
+    guide: Any = None,
 ) -> Case:
-    guide = _guide_in_force(impl)
+    """A new case and its material list. ``number`` and ``guide``: a case transferred from another node
+    keeps the number it got there and the guide version its window showed."""
+    guide = guide or _guide_in_force(impl)
     now = timezone.now()
     case = Case(
-        number=numbering.case_number(receiving_region_code, timezone.localdate(now)),
+        number=number or numbering.case_number(receiving_region_code, timezone.localdate(now)),
         status=status,
         channel=channel,
         implementation=impl,

@@ -245,45 +245,35 @@ def receive_transfer(envelope: Envelope) -> dict[str, Any]:
     region_code = str(body.get("receiving_region", ""))
     person = _find_person(body.get("applicant"), region_code)
     agent = _find_person(body.get("agent"), region_code)
-    arrived = parse_datetime(str(body.get("arrived_at", ""))) or timezone.now()
-    case = Case(
-        number=number,
-        status=Status.PENDING,
+    case = core._new_case(
+        SYSTEM,
+        impl,
         channel=Channel.ONLINE if body.get("channel") == Channel.ONLINE else Channel.PROXY,
-        implementation=impl,
-        guide_version=guide,
-        region_id=impl.region_id,
-        department_id=impl.department_id,
-        receiving_region_id=region_code,
-        item_name=guide.name,
-        applicant_person=person,
-        applicant_name=person.name if person else "",
+        status=Status.PENDING,
+        person=person,
+        organisation=None,
         agent=agent,
-        form_data=body.get("form_data") or {},
-        case_type=guide.case_type,
-        review_steps=list(guide.review_steps or []) or ["审批"],
-        identity_check=str(body.get("identity_check", ""))[:200],
-        arrived_at=arrived,
-        origin_node=envelope.sender,
-        dispatch=body.get("dispatch") or {},
+        authorisation=None,
+        form_data=body.get("form_data") if isinstance(body.get("form_data"), dict) else {},
+        receiving_region_code=region_code,
+        number=number,
+        guide=guide,
     )
-    case.save(force_insert=True)
+    case.identity_check = str(body.get("identity_check", ""))[:200]
+    case.arrived_at = parse_datetime(str(body.get("arrived_at", ""))) or timezone.now()
+    case.origin_node = envelope.sender
+    case.dispatch = body.get("dispatch") if isinstance(body.get("dispatch"), dict) else {}
+    case.save(update_fields=["identity_check", "arrived_at", "origin_node", "dispatch"])
+    arrived = case.arrived_at
     given = {m["name"]: m for m in body.get("materials") or []}
-    for req in guide.materials.all():
-        sent = given.get(req.name, {})
-        state = sent.get("state") if sent.get("state") in MaterialState.values else MaterialState.MISSING
-        if sent.get("file_sm3"):
-            state = MaterialState.MISSING  # provided once its file has arrived and matched (case.file)
-        case.materials.create(
-            requirement=req,
-            order=req.order,
-            name=req.name,
-            required=req.necessity != "optional",
-            state=state,
-            evidence=sent.get("evidence", "") if state != MaterialState.MISSING else "",
-            note=str(sent.get("note", ""))[:500],
-            license_identifier=str(sent.get("license", ""))[:200],
-        )
+    for material in case.materials.all():
+        sent = given.get(material.name, {})
+        # A material with a file is given once its file has arrived and matched (case.file).
+        if sent.get("state") in (MaterialState.PROVIDED, MaterialState.COMMITTED) and not sent.get("file_sm3"):
+            material.state, material.evidence = sent["state"], str(sent.get("evidence", ""))[:16]
+        material.note = str(sent.get("note", ""))[:500]
+        material.license_identifier = str(sent.get("license", ""))[:200]
+        material.save(update_fields=["state", "evidence", "note", "license_identifier"])
     events.append(
         case,
         SYSTEM,
