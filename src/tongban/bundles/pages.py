@@ -65,7 +65,7 @@ def _published(code: str) -> Bundle | None:
 
 
 def _at_window(actor: Actor, bundle: Bundle) -> bool:
-    return actor.assignment is not None and bool(may(actor, "case.intake", apply._probe(bundle)))
+    return actor.assignment is not None and bool(may(actor, "case.intake", apply.intake_place(bundle)))
 
 
 def bundle_list(request: HttpRequest) -> HttpResponse:
@@ -126,7 +126,7 @@ def apply_page(request: HttpRequest, code: str) -> HttpResponse:
         return not_found(request, str(BUNDLE_NOT_FOUND))
     window = actor.assignment is not None
     if window and not _at_window(actor, bundle):
-        return role_needed(request, actor, may(actor, "case.intake", apply._probe(bundle)).reason)
+        return role_needed(request, actor, may(actor, "case.intake", apply.intake_place(bundle)).reason)
     plan = bundle_plan.of(bundle)
     errors = Errors()
     source = request.POST if request.method == "POST" else request.GET
@@ -319,7 +319,7 @@ def application(request: HttpRequest, number: str) -> HttpResponse:
         ],
         "timeline": _timeline_rows(bundle_case),
         "may_deliver": bundle_case.status == BundleCaseStatus.READY
-        and bool(may(actor, "case.deliver", apply._probe(bundle_case.bundle))),
+        and bool(may(actor, "case.deliver", apply.intake_place(bundle_case.bundle))),
         "delivery_methods": [(DeliveryMethod.WINDOW, _("at the window")), (DeliveryMethod.POST, _("by post"))],
         "errors": errors,
         "values": request.POST if errors else None,

@@ -147,7 +147,7 @@ def _bundle(bundle: Bundle | int | str) -> Bundle:
     return found
 
 
-def _probe(bundle: Bundle) -> Case:
+def intake_place(bundle: Bundle) -> Case:
     """Where a bundle application is received: the bundle's region and lead department (a comprehensive
     window's clerk, who serves every department of the region, passes)."""
     return Case(region_id=bundle.region_id, department_id=bundle.lead_department_id)
@@ -170,7 +170,7 @@ def start(
     """A draft application for a bundle: at a window for the applicant standing there, or online."""
     bundle = _bundle(bundle)
     if channel == Channel.WINDOW:
-        require(actor, "case.intake", _probe(bundle))
+        require(actor, "case.intake", intake_place(bundle))
         agent = cases.check_parties(actor, person, organisation, agent, authorisation)
         check = (identity_check or "").strip()[:200]
         if not check:
@@ -243,7 +243,7 @@ def _may_edit(actor: Actor, bundle_case: BundleCase) -> None:
             "status", "wrong_state", "申请已提交，不能再修改", "the application is submitted: it cannot change"
         )
     if bundle_case.channel == Channel.WINDOW:
-        require(actor, "case.intake", _probe(bundle_case.bundle))
+        require(actor, "case.intake", intake_place(bundle_case.bundle))
     else:
         require(actor, "case.apply", bundle_case)
 
@@ -521,7 +521,7 @@ def deliver(
 ) -> BundleCase:
     """Hand out the package: every result (and decision to deny) of the application at once."""
     bundle_case = _lock(bundle_case, version)
-    require(actor, "case.deliver", _probe(bundle_case.bundle))
+    require(actor, "case.deliver", intake_place(bundle_case.bundle))
     if bundle_case.status != B.READY:
         with translation.override("zh-hans"):
             zh = str(B(bundle_case.status).label)
