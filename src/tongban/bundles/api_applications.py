@@ -29,6 +29,7 @@ from tongban.bundles.models import BundleCase, BundleCaseStatus
 from tongban.bundles.services import applications as apply
 from tongban.cases.api import IDEMPOTENCY_HEADER, ROLE_HEADER
 from tongban.core import idempotency
+from tongban.core.api_input import choices
 from tongban.core.api_input import json_object as _body
 from tongban.core.api_input import text as _str
 from tongban.core.api_input import version_of as _version
@@ -129,13 +130,7 @@ class BundleApplicationViewSet(viewsets.GenericViewSet):
         qs = self.get_queryset()
         p = request.query_params
         if p.get("status"):
-            wanted = [v.strip() for v in p["status"].split(",") if v.strip()]
-            unknown = [v for v in wanted if v not in BundleCaseStatus.values]
-            if unknown:
-                raise DomainError.single(
-                    "status", "unknown", f"未知的状态：{'、'.join(unknown)}", f"unknown status: {', '.join(unknown)}"
-                )
-            qs = qs.filter(status__in=wanted)
+            qs = qs.filter(status__in=choices(p, "status", BundleCaseStatus.values))
         if p.get("bundle"):
             qs = qs.filter(bundle__code=p["bundle"].strip())
         if p.get("number"):

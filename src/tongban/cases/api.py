@@ -29,6 +29,7 @@ from tongban.cases.choices import CLOSED, Status, VerificationState, WarningLeve
 from tongban.cases.models import Case, MaterialFile, Notice, Verification
 from tongban.catalog.services import get_region
 from tongban.core import idempotency
+from tongban.core.api_input import choices
 from tongban.core.api_input import json_object as _body
 from tongban.core.api_input import text as _str
 from tongban.core.api_input import version_of as _version
@@ -335,13 +336,7 @@ class CaseViewSet(viewsets.GenericViewSet):
     def _filtered(self, qs: QuerySet) -> QuerySet:
         p = self.request.query_params
         if p.get("status"):
-            wanted = [v.strip() for v in p["status"].split(",") if v.strip()]
-            unknown = [v for v in wanted if v not in Status.values]
-            if unknown:
-                raise DomainError.single(
-                    "status", "unknown", f"未知的状态：{'、'.join(unknown)}", f"unknown status: {', '.join(unknown)}"
-                )
-            qs = qs.filter(status__in=wanted)
+            qs = qs.filter(status__in=choices(p, "status", Status.values))
         if p.get("warning"):
             if p["warning"] not in WarningLevel.values:
                 raise DomainError.single(

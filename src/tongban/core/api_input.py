@@ -32,3 +32,14 @@ def version_of(request: Request) -> int | None:
         return int(raw)
     except (TypeError, ValueError) as exc:
         raise DomainError.single("version", "not_integer", "版本号应为整数", "version must be a whole number") from exc
+
+
+def choices(data: Any, name: str, allowed: Any) -> list[str]:
+    """A comma-separated filter of known values (``status=pending,in_review``); 400 naming an unknown one."""
+    wanted = [v.strip() for v in text(data, name).split(",") if v.strip()]
+    unknown = [v for v in wanted if v not in allowed]
+    if unknown:
+        raise DomainError.single(
+            name, "unknown", f"未知的状态：{'、'.join(unknown)}", f"unknown status: {', '.join(unknown)}"
+        )
+    return wanted
