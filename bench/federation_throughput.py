@@ -81,7 +81,8 @@ for i in range({count}):
     time.sleep({gap})
 """
 
-# In 苏州's process: cProfile of ``rounds`` delivery rounds (one message each).
+# In 苏州's process: cProfile of delivering ``rounds`` messages queued in one stream (batches of
+# TONGBAN_FEDERATION_BATCH), the sender's whole side: planning, sealing, posting, checking receipts, recording.
 PROFILE_SENDER = """
 import cProfile, io, pstats, time
 from django.db import transaction
@@ -93,38 +94,42 @@ with transaction.atomic():
 profiler = cProfile.Profile()
 began = time.perf_counter()
 profiler.enable()
-for _ in range({rounds}):
-    delivery.deliver_due()
+delivered = 0
+while delivered < {rounds}:
+    delivered += delivery.deliver_due()["delivered"]
 profiler.disable()
 took = time.perf_counter() - began
 out = io.StringIO()
-out.write(f"{rounds} delivery rounds at the sender: {{took * 1000 / {rounds}:.2f}} ms each, under the profiler\\n")
+out.write(f"{rounds} messages delivered from the sender: {{took * 1000 / {rounds}:.2f}} ms each, under the profiler\\n")
 stats = pstats.Stats(profiler, stream=out).strip_dirs()
 stats.sort_stats("cumulative").print_stats(22)
 stats.sort_stats("tottime").print_stats(12)
 print(out.getvalue())
 """
 
-# In 信阳's process: cProfile of ``count`` inbox.receive calls on envelopes sealed with 苏州's key.
+# In 信阳's process: cProfile of ``count`` envelopes sealed with 苏州's key, taken in batches as the
+# batch endpoint takes them (inbox.receive_batch, no HTTP).
 PROFILE_RECEIVER = """
 import cProfile, io, pstats, time
 from pathlib import Path
-from tongban.federation import inbox, node
+from tongban.federation import delivery, inbox, node
 from tongban.federation.envelope import seal
 from tongban.federation.sm2 import PrivateKey
 node.trust_list(); node.signing_key()
 key = PrivateKey.from_pem(Path({key!r}).read_bytes())
 envelopes = [seal(type="node.ping", sender="suzhou", receiver="xinyang", body={{"note": f"r {{i}}"}}, key=key).to_dict()
              for i in range({count})]
+size = delivery.batch_size()
 profiler = cProfile.Profile()
 began = time.perf_counter()
 profiler.enable()
-for envelope in envelopes:
-    assert inbox.receive(envelope, "127.0.0.1").status == 200
+for start in range(0, len(envelopes), size):
+    items = [(e, None if i == 0 else i - 1) for i, e in enumerate(envelopes[start:start + size])]
+    assert all(a.status == 200 for a in inbox.receive_batch(items, "127.0.0.1"))
 profiler.disable()
 took = time.perf_counter() - began
 out = io.StringIO()
-out.write(f"{count} inbox.receive calls at the receiver, no HTTP: {{took * 1000 / {count}:.2f}} ms each, profiled\\n")
+out.write(f"{count} envelopes taken in batches at the receiver, no HTTP: {{took * 1000 / {count}:.2f}} ms each\\n")
 stats = pstats.Stats(profiler, stream=out).strip_dirs()
 stats.sort_stats("cumulative").print_stats(18)
 stats.sort_stats("tottime").print_stats(10)

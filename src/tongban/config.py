@@ -68,6 +68,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TONGBAN_TRUST_LIST", "", "Where the signed trust list is fetched from: a file path or an http(s) URL."),
     Setting("TONGBAN_FEDERATION_SKEW_SECONDS", "300", "Largest accepted difference between a message's time and ours."),
     Setting("TONGBAN_FEDERATION_MAX_ATTEMPTS", "12", "Delivery attempts before a message goes to the dead letters."),
+    Setting("TONGBAN_FEDERATION_BATCH", "100", "Most messages the worker sends to one node in one POST."),
     # electronic seals (电子印章) of issuing departments (tongban.licenses; see docs/seals.md)
     Setting(
         "TONGBAN_SEAL_KEY_PASSWORD",

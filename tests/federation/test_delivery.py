@@ -20,17 +20,53 @@ pytestmark = pytest.mark.django_db
 
 
 class Peer:
-    """Answers like a node would: checks the envelope, then replies with a receipt, or a status."""
+    """Answers like a node would: checks each envelope, then replies with a receipt, or a status.
 
-    def __init__(self, federation, trusted, *, status: int = 200, key: PrivateKey | None = None) -> None:  # type: ignore[no-untyped-def]
+    Batches (POSTs to the batch endpoint) are answered per envelope as the inbox does: a 422 (``status``)
+    is one message's refusal inside a 200 answer, with the rest of its stream held; any other failing
+    ``status`` fails the whole POST. ``batches=False`` plays an older node that has no batch endpoint."""
+
+    def __init__(  # type: ignore[no-untyped-def]
+        self,
+        federation,
+        trusted,
+        *,
+        status: int = 200,
+        key: PrivateKey | None = None,
+        batches: bool = True,
+        reject: str = "",
+    ) -> None:
         self.federation, self.trusted, self.status, self.key = federation, trusted, status, key
+        self.batches, self.reject = batches, reject
         self.seen: list[str] = []
+        self.posts: list[int] = []  # envelopes per POST
 
     def __call__(self, url: str, data: bytes) -> tuple[int, bytes]:
-        envelope = open_envelope(json.loads(data), trust=self.trusted, me=PEER)
+        document = json.loads(data)
+        if url.endswith(delivery.BATCH_PATH):
+            if not self.batches:
+                return 404, b"<h1>Not Found</h1>"
+            self.posts.append(len(document["messages"]))
+            if self.status not in (200, 422):
+                return self.status, b'{"code": "down"}'
+            answers: list[dict] = []
+            for item in document["messages"]:
+                after = item["after"]
+                if after is not None and answers[after]["status"] != 200:
+                    answers.append({"status": 409, "code": "held"})
+                else:
+                    answers.append(self.answer(item["envelope"]))
+            return 200, json.dumps({"answers": answers}).encode()
+        self.posts.append(1)
+        answer = self.answer(document)
+        status = answer.pop("status")
+        return status, json.dumps(answer).encode()
+
+    def answer(self, document: dict) -> dict:
+        envelope = open_envelope(document, trust=self.trusted, me=PEER)
         self.seen.append(envelope.id)
-        if self.status != 200:
-            return self.status, b'{"code": "down"}'
+        if self.status != 200 or (self.reject and self.reject == envelope.body.get("note")):
+            return {"status": self.status if self.status != 200 else 422, "code": "rejected", "message_en": "no"}
         receipt = seal(
             type=RECEIPT,
             sender=PEER,
@@ -38,7 +74,7 @@ class Peer:
             body=receipt_body(envelope, "applied"),
             key=self.key or self.federation.peer,
         )
-        return 200, json.dumps({"receipt": receipt.to_dict()}).encode()
+        return {"status": 200, "receipt": receipt.to_dict()}
 
 
 def test_a_message_is_delivered_and_its_signed_receipt_kept(federation):
@@ -110,3 +146,87 @@ def test_only_an_operator_may_retry(federation):
     with pytest.raises(DomainError):
         services.retry(actor_for_user(make.staff("window_clerk")), message.pk)
     services.retry(actor_for_user(make.staff("node_operator")), message.pk)
+
+
+def test_many_messages_go_in_few_posts_each_stream_in_order(federation, monkeypatch):
+    trusted = federation.accept()
+    monkeypatch.setenv("TONGBAN_FEDERATION_BATCH", "4")
+    sent = [services.enqueue(receiver=PEER, type="node.ping", body={"n": i}, stream=f"case:{i % 3}") for i in range(10)]
+    peer = Peer(federation, trusted)
+    assert delivery.deliver_due(post=peer) == {"delivered": 10, "retry": 0, "dead": 0}
+    assert peer.posts == [4, 4, 2]
+    for stream in ("case:0", "case:1", "case:2"):
+        expected = [m.pk for m in sent if m.stream == stream]
+        assert [pk for pk in peer.seen if pk in expected] == expected
+    assert all(m.receipt["body"]["message_id"] == m.pk for m in OutboxMessage.objects.all())
+
+
+def test_a_refused_message_holds_the_rest_of_its_stream_in_the_batch_and_not_the_others(federation):
+    trusted = federation.accept()
+    first = services.enqueue(receiver=PEER, type="node.ping", body={"note": "ok"}, stream="case:1")
+    bad = services.enqueue(receiver=PEER, type="node.ping", body={"note": "bad"}, stream="case:1")
+    after = services.enqueue(receiver=PEER, type="node.ping", body={"note": "ok"}, stream="case:1")
+    other = services.enqueue(receiver=PEER, type="node.ping", body={"note": "ok"}, stream="case:2")
+    peer = Peer(federation, trusted, reject="bad")
+    assert delivery.deliver_due(post=peer) == {"delivered": 2, "retry": 0, "dead": 1}
+    states = dict(OutboxMessage.objects.values_list("pk", "state"))
+    assert states == {
+        first.pk: OutboxState.DELIVERED,
+        bad.pk: OutboxState.DEAD,
+        after.pk: OutboxState.PENDING,
+        other.pk: OutboxState.DELIVERED,
+    }
+    assert OutboxMessage.objects.get(pk=after.pk).attempts == 0  # held, never tried
+    assert after.pk not in peer.seen
+
+
+def test_a_node_that_is_down_costs_one_post_a_round_and_each_stream_one_attempt(federation, monkeypatch):
+    trusted = federation.accept()
+    monkeypatch.setenv("TONGBAN_FEDERATION_BATCH", "3")
+    for i in range(6):
+        services.enqueue(receiver=PEER, type="node.ping", body={"n": i}, stream=f"case:{i % 2}")
+    down = Peer(federation, trusted, status=503)
+    assert delivery.deliver_due(post=down) == {"delivered": 0, "retry": 2, "dead": 0}
+    assert down.posts == [3]
+    assert sorted(OutboxMessage.objects.values_list("attempts", flat=True)) == [0, 0, 0, 0, 1, 1]
+
+
+def test_a_node_without_the_batch_endpoint_gets_one_message_per_post(federation):
+    trusted = federation.accept()
+    sent = [services.enqueue(receiver=PEER, type="node.ping", body={"n": i}, stream="node:x") for i in range(3)]
+    older = Peer(federation, trusted, batches=False)
+    assert delivery.deliver_due(post=older)["delivered"] == 3
+    assert older.seen == [m.pk for m in sent]
+
+
+def test_a_batch_too_large_for_one_post_is_cut_between_messages(federation, monkeypatch):
+    trusted = federation.accept()
+    monkeypatch.setattr(delivery, "BATCH_BYTES", 3000)
+    for i in range(4):
+        services.enqueue(receiver=PEER, type="node.ping", body={"pad": "字" * 400, "n": i}, stream="node:x")
+    peer = Peer(federation, trusted)
+    assert delivery.deliver_due(post=peer)["delivered"] == 4
+    assert len(peer.posts) > 1 and sum(peer.posts) == 4
+
+
+def test_a_forged_receipt_inside_a_batch_does_not_count(federation):
+    trusted = federation.accept()
+    message = services.enqueue(receiver=PEER, type="node.ping", body={})
+    forger = Peer(federation, trusted, key=PrivateKey.generate())
+    assert delivery.deliver_due(post=forger)["retry"] == 1
+    message.refresh_from_db()
+    assert message.state == OutboxState.PENDING and "receipt refused" in message.last_error
+
+
+def test_the_worker_notices_a_message_that_came_due_since_its_last_round(federation):
+    import time as clock
+
+    federation.accept()
+    began = clock.time()
+    assert not delivery.came_due(began)
+    message = services.enqueue(receiver=PEER, type="node.ping", body={})
+    assert delivery.came_due(began)
+    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    assert not delivery.came_due(began)  # waiting for its retry: not yet
+    OutboxMessage.objects.filter(pk=message.pk).update(state=OutboxState.DELIVERED)
+    assert not delivery.came_due(began - 3600)

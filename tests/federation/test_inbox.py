@@ -125,3 +125,66 @@ def test_trust_lists_signed_by_someone_else_or_older_are_refused(federation):
         node.accept_trust_list(signed, "test")
     assert changed.value.code == "bad_signature"
     assert node.trust_list().version == 5
+
+
+BATCH_URL = "/federation/v1/batches/"
+
+
+def post_batch(client: Client, items: list) -> tuple[int, dict]:
+    response = client.post(BATCH_URL, json.dumps({"messages": items}), content_type="application/json")
+    return response.status_code, response.json()
+
+
+def test_a_batch_is_answered_per_message_and_a_failure_holds_the_rest_of_its_stream(federation, client):
+    trusted = federation.accept()
+    good, forged, behind, other = (ping(federation, body={"note": n}) for n in ("一", "二", "三", "四"))
+    forged["body"]["note"] = "篡改"
+    items = [
+        {"after": None, "envelope": good},
+        {"after": 0, "envelope": forged},
+        {"after": 1, "envelope": behind},  # same stream as the forged one: must wait for it
+        {"after": None, "envelope": other},
+    ]
+    status, answer = post_batch(client, items)
+    assert status == 200
+    assert [a["status"] for a in answer["answers"]] == [200, 403, 409, 200]
+    assert [a.get("code") for a in answer["answers"]][1:3] == ["digest_mismatch", "held"]
+    receipt = open_envelope(answer["answers"][3]["receipt"], trust=trusted, me=PEER)
+    assert receipt.body["message_id"] == other["header"]["id"]
+    applied = set(InboxMessage.objects.values_list("id", flat=True))
+    assert applied == {good["header"]["id"], other["header"]["id"]}
+    assert list(RefusedMessage.objects.values_list("code", flat=True)) == ["digest_mismatch"]  # held: not refused
+
+    status, again = post_batch(client, [{"after": None, "envelope": good}, {"after": None, "envelope": behind}])
+    assert [(a["status"], a["duplicate"]) for a in again["answers"]] == [(200, True), (200, False)]
+    assert again["answers"][0]["receipt"] == answer["answers"][0]["receipt"]  # the stored receipt, nothing twice
+    assert InboxMessage.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b"not json",
+        {"messages": []},
+        {"messages": [{"after": None}]},
+        {"messages": [{"after": 0, "envelope": {}}]},  # 'after' must name an earlier item
+        {"messages": [{"after": None, "envelope": {}}] * 501},
+    ],
+    ids=["not json", "empty", "no envelope", "after itself", "too many"],
+)
+def test_a_malformed_batch_is_refused_whole(federation, client, document):
+    federation.accept()
+    data = document if isinstance(document, bytes) else json.dumps(document)
+    response = client.post(BATCH_URL, data, content_type="application/json")
+    assert (response.status_code, response.json()["code"]) == (400, "malformed_batch")
+    assert not InboxMessage.objects.exists()
+
+
+def test_the_same_envelope_twice_in_one_batch_is_applied_once(federation, client):
+    federation.accept()
+    document = ping(federation)
+    status, answer = post_batch(client, [{"after": None, "envelope": document}, {"after": 0, "envelope": document}])
+    first, second = answer["answers"]
+    assert (status, first["duplicate"], second["duplicate"]) == (200, False, True)
+    assert first["receipt"] == second["receipt"]
+    assert InboxMessage.objects.count() == 1

@@ -8,4 +8,5 @@ app_name = "federation"
 
 urlpatterns = [
     path("federation/v1/messages/", views.messages, name="messages"),
+    path("federation/v1/batches/", views.batch, name="batches"),
 ]
