@@ -69,6 +69,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TONGBAN_FEDERATION_SKEW_SECONDS", "300", "Largest accepted difference between a message's time and ours."),
     Setting("TONGBAN_FEDERATION_MAX_ATTEMPTS", "12", "Delivery attempts before a message goes to the dead letters."),
     Setting("TONGBAN_FEDERATION_BATCH", "100", "Most messages the worker sends to one node in one POST."),
+    Setting(
+        "TONGBAN_FEDERATION_CHUNK_KB",
+        "1024",
+        "Most file data, in KiB as sent (base64), that one case transfer message carries; a larger material "
+        "file goes to the other node in several pieces.",
+    ),
     # electronic seals (电子印章) of issuing departments (tongban.licenses; see docs/seals.md)
     Setting(
         "TONGBAN_SEAL_KEY_PASSWORD",

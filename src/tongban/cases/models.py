@@ -371,7 +371,7 @@ class Notice(models.Model):
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="notices")
     kind = models.CharField(_("kind"), max_length=16, choices=c.NoticeKind.choices)
-    number = models.CharField(_("notice number"), max_length=40, unique=True)
+    number = models.CharField(_("notice number"), max_length=40, help_text=_("unique among one node's notices"))
     token = models.CharField(_("verification token"), max_length=43, unique=True)
     context = models.JSONField(_("content"), help_text=_("everything printed on the notice"))
     state = models.CharField(_("state"), max_length=8, choices=c.NoticeState.choices, default=c.NoticeState.PENDING)
@@ -380,14 +380,63 @@ class Notice(models.Model):
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     rendered_at = models.DateTimeField(_("rendered at"), null=True)
+    # 异地代收代办: the node that issued a notice this node keeps a copy of (blank: issued here), and, for a
+    # notice issued here on a case another node received, the message that took it there.
+    node = models.CharField(
+        _("issued at node"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("for a copy of a notice another node issued on a case received here: that node"),
+    )
+    sent_in = models.CharField(
+        _("sent in message"),
+        max_length=36,
+        blank=True,
+        editable=False,
+        help_text=_("the status message that carried it to the node where the case was received"),
+    )
 
     class Meta:
         verbose_name = _("notice")
         verbose_name_plural = _("notices")
         ordering = ["case", "created_at", "id"]
+        constraints = [
+            # Numbers are unique per issuing node: the node that decides a case received elsewhere numbers
+            # its notices in the receiving region, as the receiving node numbers its own.
+            models.UniqueConstraint(fields=["node", "number"], name="notice_number_per_node")
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.get_kind_display()}"
+
+
+class IncomingChunk(models.Model):
+    """分片: a piece of a large material file on its way from the node whose window received the case,
+    kept until the last piece arrives and the file is put together, checked and stored.
+
+    The inbox applies each message once, in the order of the case's stream, inside the transaction that
+    records it: a piece kept here survives a crash between pieces, and is never kept twice.
+    """
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="+")
+    material = models.CharField(_("material"), max_length=200)
+    original_name = models.CharField(_("original name"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size of the whole file (bytes)"))
+    sm3 = models.CharField(_("SM3 of the whole file"), max_length=64)
+    index = models.PositiveIntegerField(_("piece"), help_text=_("from 0"))
+    count = models.PositiveIntegerField(_("pieces in all"))
+    data = models.BinaryField(_("content"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("incoming file piece")
+        verbose_name_plural = _("incoming file pieces")
+        ordering = ["case", "index"]
+        constraints = [models.UniqueConstraint(fields=["case", "index"], name="incoming_chunk_once")]
+
+    def __str__(self) -> str:
+        return f"{self.material} {self.index + 1}/{self.count}"
 
 
 class SupervisionOrder(models.Model):

@@ -1193,6 +1193,10 @@ def _notice(case: Case, kind: str, extra: dict[str, Any] | None = None) -> Notic
     context = notice_context(case, kind, number, token, extra or {})
     notice = Notice.objects.create(case=case, kind=kind, number=number, token=token, context=context)
     transaction.on_commit(lambda: render_notice.enqueue(notice.pk))
+    if case.origin_node:  # received at another node's window (异地代收代办): the notice goes there too
+        from tongban.cases.services import transfer_notices
+
+        transfer_notices.notice_issued(case, notice)
     return notice
 
 

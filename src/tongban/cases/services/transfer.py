@@ -5,13 +5,17 @@ must let this region's windows receive it in mode ``proxy``), checks identity an
 ``forward``s it: the case becomes ``forwarded`` and, in the same transaction, the outbox takes
 ``case.transfer`` (the pinned guide version and its content hash, the applicant, the form, each
 material's state and SM3, who received and how the identity was checked, the originals' dispatch) and
-one ``case.file`` per stored file, all on the case's own stream, so they arrive in order.
+one ``case.file`` per stored file (several for a file larger than a message), all on the case's own
+stream, so they arrive in order.
 
 At the **handling node** ``case.transfer`` opens the case (same number: numbers carry the receiving
-region) under the guide version the receiving window showed, refusing a version it does not publish;
-``case.file`` stores each file after checking its size and SM3. From then on every status change there
-goes back as ``case.status``; the receiving node mirrors it and records the act with who did it there,
-so both records show each side's acts (责任追溯). The result is handed out at the receiving window (or
+region) under the guide version the receiving window showed, refusing a version it does not publish; the
+applicant, a person or an organisation (法人, by its unified social credit code), and the agent are found
+or registered there. ``case.file`` stores each file after checking its size and SM3; a large file comes
+in pieces (分片, ``transfer_files``). From then on every status change there goes back as ``case.status``,
+with the notices (文书) the change produced; the receiving node mirrors it, records the act with who did
+it there, so both records show each side's acts (责任追溯), and keeps a copy of each notice, rendered by
+its own worker, for the applicant at its window. The result is handed out at the receiving window (or
 posted from there): its ``deliver`` goes to the handling node as ``case.delivered``, which completes the
 case there too.
 
@@ -20,22 +24,24 @@ Every message is signed, applied once, and answered with a signed receipt (tongb
 
 from __future__ import annotations
 
-import base64
-import io
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from tongban.cases import events, files
+from tongban.cases import events
 from tongban.cases import services as core
 from tongban.cases.choices import CLOSED, Channel, MaterialState, Status
-from tongban.cases.models import Case, MaterialFile
+from tongban.cases.models import Case, CaseMaterial, MaterialFile
+from tongban.cases.services import transfer_files, transfer_notices
 from tongban.catalog.agreements import receivable
-from tongban.catalog.models import GuideVersion, ItemImplementation
-from tongban.core.errors import DomainError
+from tongban.catalog.models import GuideVersion, ItemImplementation, Region
+from tongban.core.codes import CodeError, validate_uscc
+from tongban.core.errors import DomainError, Problem
 from tongban.federation import node
 from tongban.federation import services as federation
 from tongban.federation.envelope import Envelope
@@ -43,7 +49,7 @@ from tongban.federation.handlers import handles
 from tongban.federation.trust import TrustError
 from tongban.identity.actor import SYSTEM, Actor
 from tongban.identity.denied import require
-from tongban.identity.models import Person
+from tongban.identity.models import Authorisation, Organisation, Person
 
 log = logging.getLogger("tongban.cases.transfer")
 
@@ -111,6 +117,30 @@ def _person(person: Person | None) -> dict[str, str] | None:
     }
 
 
+def _organisation(organisation: Organisation | None) -> dict[str, Any] | None:
+    """What the deciding node needs to find or register the applicant organisation (法人)."""
+    if organisation is None:
+        return None
+    return {
+        "name": organisation.name,
+        "uscc": organisation.uscc,
+        "legal_representative": _person(organisation.legal_representative),
+        "region": organisation.region_id,
+    }
+
+
+def _authorisation(authorisation: Authorisation | None) -> dict[str, str] | None:
+    """How the agent acts for the applicant, as checked at the window (the signed form stays there)."""
+    if authorisation is None:
+        return None
+    return {
+        "scope": authorisation.scope,
+        "valid_from": authorisation.valid_from.isoformat(),
+        "valid_to": authorisation.valid_to.isoformat(),
+        "evidence": authorisation.evidence,
+    }
+
+
 @transaction.atomic
 def forward(
     actor: Actor, case: Case | int, *, carrier: str = "", tracking_number: str = "", version: int | None = None
@@ -119,13 +149,6 @@ def forward(
     by post when the guide asks for them (carrier and tracking number)."""
     case = core._lock(case, version)
     row = core._row(actor, case, "forward")
-    if case.applicant_organisation_id is not None:
-        raise _fail(
-            "applicant",
-            "organisation",
-            "暂只支持自然人申请的代收代办",
-            "only a natural person's case can be forwarded yet",
-        )
     core._materials_complete(case)
     dispatch = {
         "carrier": core._text("carrier", carrier, "寄递企业", "the carrier", required=False, limit=50),
@@ -165,7 +188,9 @@ def forward(
         "guide_version": guide.number,
         "guide_hash": guide.content_hash,
         "applicant": _person(case.applicant_person),
+        "organisation": _organisation(case.applicant_organisation),
         "agent": _person(case.agent),
+        "authorisation": _authorisation(case.authorisation),
         "form_data": case.form_data,
         "materials": materials,
         "receiving_region": case.receiving_region_id,
@@ -176,11 +201,15 @@ def forward(
     }
     federation.enqueue(receiver=case.home_node, type="case.transfer", body=body, stream=_stream(case))
     for material, stored in stored_files:
-        federation.enqueue(
-            receiver=case.home_node, type="case.file", stream=_stream(case), body=_file_message(case, material, stored)
-        )
+        _send_file(case, material, stored)
     case.dispatch = {k: v for k, v in dispatch.items() if v}
     return core._finish(actor, case, row, {"to_node": case.home_node, "files": len(stored_files), **case.dispatch})
+
+
+def _send_file(case: Case, material: CaseMaterial, stored: MaterialFile) -> None:
+    """Queue a material's file for the deciding node: whole, or in pieces when larger than a message."""
+    for body in transfer_files.file_messages(case, material, stored):
+        federation.enqueue(receiver=case.home_node, type="case.file", stream=_stream(case), body=body)
 
 
 # --- at the handling node ------------------------------------------------------------------------------
@@ -201,23 +230,75 @@ def _guide(body: dict[str, Any]) -> tuple[ItemImplementation, GuideVersion]:
     return impl, guide
 
 
-def _find_person(data: dict[str, Any] | None, region_code: str) -> Person | None:
+@contextmanager
+def _within(part: str) -> Iterator[None]:
+    """Errors of the identity commands name their own fields (``uscc``); say which part of the message."""
+    try:
+        yield
+    except DomainError as exc:
+        raise type(exc)(
+            [Problem(f"{part}.{p.field}" if p.field else part, p.code, p.text) for p in exc.problems], exc.status
+        ) from exc
+
+
+def _find_person(data: Any, region_code: str, part: str) -> Person | None:
+    """The person the message names, found here by their document, else registered (identity's command)."""
     if not data:
         return None
-    found = Person.objects.filter(id_type=data["id_type"], id_number=data["id_number"]).first()
+    if not isinstance(data, dict):
+        raise _fail(part, "not_object", "人员信息应为对象", "a person is given as an object")
+    id_type, id_number = str(data.get("id_type", "")), str(data.get("id_number", ""))
+    found = Person.objects.filter(id_type=id_type, id_number=id_number.strip().upper()).first()
     if found is not None:
         return found
     from tongban.identity import services as identity
 
-    return identity.register_person(
-        SYSTEM,
-        name=data["name"],
-        id_type=data["id_type"],
-        id_number=data["id_number"],
-        nationality=data.get("nationality") or "CHN",
-        phone=data.get("phone") or "",
-        region_code=region_code,
-    )
+    with _within(part):
+        return identity.register_person(
+            SYSTEM,
+            name=str(data.get("name", "")),
+            id_type=id_type,
+            id_number=id_number,
+            nationality=str(data.get("nationality") or "CHN"),
+            phone=str(data.get("phone") or ""),
+            region_code=region_code,
+        )
+
+
+def _find_organisation(data: Any, region_code: str) -> Organisation | None:
+    """The applicant organisation (法人), found here by its unified social credit code, else registered
+    with its legal representative (identity's command); a malformed code is refused, naming it."""
+    if not data:
+        return None
+    if not isinstance(data, dict):
+        raise _fail("organisation", "not_object", "单位信息应为对象", "an organisation is given as an object")
+    try:
+        uscc = validate_uscc(str(data.get("uscc", "")))
+    except CodeError as exc:
+        raise DomainError.from_code_error("organisation.uscc", exc) from exc
+    found = Organisation.objects.filter(uscc=uscc).first()
+    if found is not None:
+        return found
+    representative = _find_person(data.get("legal_representative"), region_code, "organisation.legal_representative")
+    if representative is None:
+        raise _fail(
+            "organisation.legal_representative",
+            "required",
+            "单位须有法定代表人",
+            "an organisation needs its legal representative",
+        )
+    # Registered in the region the other node registered it in, when this node knows that region.
+    region = str(data.get("region", ""))
+    from tongban.identity import services as identity
+
+    with _within("organisation"):
+        return identity.register_organisation(
+            SYSTEM,
+            name=str(data.get("name", "")),
+            uscc=uscc,
+            legal_representative=representative,
+            region_code=region if Region.objects.filter(code=region).exists() else region_code,
+        )
 
 
 def _their_case(envelope: Envelope, side: str) -> Case:
@@ -243,15 +324,18 @@ def receive_transfer(envelope: Envelope) -> dict[str, Any]:
         raise _fail("number", "duplicate", "该办件编号已存在", f"a case numbered {number} exists here already")
     impl, guide = _guide(body)
     region_code = str(body.get("receiving_region", ""))
-    person = _find_person(body.get("applicant"), region_code)
-    agent = _find_person(body.get("agent"), region_code)
+    organisation = _find_organisation(body.get("organisation"), region_code)
+    person = None if organisation else _find_person(body.get("applicant"), region_code, "applicant")
+    if person is None and organisation is None:
+        raise _fail("applicant", "required", "转来的办件没有申请人", "the case names no applicant")
+    agent = _find_person(body.get("agent"), region_code, "agent")
     case = core._new_case(
         SYSTEM,
         impl,
         channel=Channel.ONLINE if body.get("channel") == Channel.ONLINE else Channel.PROXY,
         status=Status.PENDING,
         person=person,
-        organisation=None,
+        organisation=organisation,
         agent=agent,
         authorisation=None,
         form_data=body.get("form_data") if isinstance(body.get("form_data"), dict) else {},
@@ -286,79 +370,41 @@ def receive_transfer(envelope: Envelope) -> dict[str, Any]:
             "identity_check": case.identity_check,
             "message": envelope.id,
             **({"dispatch": case.dispatch} if case.dispatch else {}),
+            **({"agent": agent.name} if agent else {}),
+            # The authorisation stays at the window that checked it; its terms are recorded here.
+            **({"authorisation": body["authorisation"]} if isinstance(body.get("authorisation"), dict) else {}),
         },
         at=arrived,
     )
     return {"case": case.number, "status": case.status}
 
 
-def _file_message(case: Case, material: Any, stored: MaterialFile) -> dict[str, Any]:
-    with stored.file.open("rb") as handle:
-        data = handle.read()
-    return {
-        "number": case.number,
-        "material": material.name,
-        "original_name": stored.original_name,
-        "content_type": stored.content_type,
-        "size": stored.size,
-        "sm3": stored.sm3,
-        "data": base64.b64encode(data).decode("ascii"),
-    }
-
-
-def _keep_file(envelope: Envelope, case: Case, sent: dict[str, Any]) -> MaterialFile:
-    """A material's file as the other node sent it: kept only when its size and SM3 are those announced."""
-    material = case.materials.filter(name=str(sent.get("material", ""))).first()
-    if material is None:
-        raise _fail("material", "unknown", "该材料不在办件的材料清单中", "the material is not on the case's list")
-    try:
-        data = base64.b64decode(str(sent.get("data", "")), validate=True)
-    except ValueError as exc:
-        raise _fail("data", "not_base64", "文件内容不是有效的Base64", "the file is not valid base64") from exc
-    # The same checks as an upload here (type, size), then the digest the sending window recorded.
-    checked = files.check(io.BytesIO(data), str(sent.get("original_name", "")), field="data")
-    if checked.size != sent.get("size") or checked.sm3 != sent.get("sm3"):
-        raise _fail(
-            "data", "digest_mismatch", "文件大小或SM3与声明不符", "the file's size or SM3 is not what was announced"
-        )
-    latest = material.files.order_by("-version").values_list("version", flat=True).first() or 0
-    stored = MaterialFile(
-        material=material,
-        version=latest + 1,
-        original_name=checked.name,
-        content_type=checked.content_type,
-        size=checked.size,
-        sm3=checked.sm3,
-        sha256=checked.sha256,
-    )
-    stored.file.save(files.stored_name(checked), io.BytesIO(data), save=False)
-    stored.save()
-    material.state = MaterialState.PROVIDED
-    material.evidence = material.evidence or "upload"
-    material.problem = ""
-    material.save(update_fields=["state", "evidence", "problem"])
-    events.append(
-        case, SYSTEM, "attach", case.status, {"material": material.name, "sm3": stored.sm3, "node": envelope.sender}
-    )
-    return stored
-
-
 @handles("case.file")
 def receive_file(envelope: Envelope) -> dict[str, Any]:
-    """One material's file of a transferred case."""
+    """One material's file of a transferred case, whole or one of its pieces (分片)."""
     case = _their_case(envelope, "origin_node")
-    stored = _keep_file(envelope, case, envelope.body)
+    body = envelope.body
+    if transfer_files.is_piece(body):
+        stored = transfer_files.keep_piece(envelope, case, body)
+        if stored is None:
+            return {"case": case.number, "material": str(body.get("material", "")), "piece": body.get("index")}
+    else:
+        stored = transfer_files.keep_whole(envelope, case, body)
     return {"case": case.number, "material": stored.material.name, "sm3": stored.sm3}
 
 
 @handles("case.correction")
 def receive_correction(envelope: Envelope) -> dict[str, Any]:
-    """补正 collected at the receiving window: the listed materials again (files checked as above, or how
-    the window saw them), then the case awaits acceptance here again."""
+    """补正 collected at the receiving window: the listed materials again (files checked as above, inline
+    or gone ahead in pieces, or how the window saw them), then the case awaits acceptance here again."""
     case = _their_case(envelope, "origin_node")
-    for sent in envelope.body.get("materials") or []:
+    transfer_files.no_file_half_sent(case)
+    for i, sent in enumerate(envelope.body.get("materials") or []):
         if sent.get("data"):
-            _keep_file(envelope, case, sent)
+            transfer_files.keep_whole(envelope, case, sent)
+            continue
+        if sent.get("chunks"):  # its pieces came first, as case.file messages, and were put together
+            transfer_files.given_in_pieces(case, sent, f"materials[{i}]")
             continue
         material = case.materials.filter(name=str(sent.get("material", ""))).first()
         if material is None:
@@ -375,6 +421,7 @@ def receive_delivery(envelope: Envelope) -> dict[str, Any]:
     """The receiving window handed the result out: the case is completed here too."""
     body = envelope.body
     case = _their_case(envelope, "origin_node")
+    transfer_files.no_file_half_sent(case)
     if case.status in CLOSED:
         return {"case": case.number, "status": case.status}
     detail = body.get("delivery") or {}
@@ -390,14 +437,15 @@ def receive_delivery(envelope: Envelope) -> dict[str, Any]:
     return {"case": case.number, "status": Status.COMPLETED}
 
 
-# --- status flowing back -------------------------------------------------------------------------------
+# --- status flowing back, with the notices it produced ------------------------------------------------
 
 
 def after_transition(actor: Actor, case: Case, action: str) -> None:
     """A hook of every case transition: tell the other node what happened here."""
     if case.origin_node:
         last = case.events.order_by("-seq").first()
-        federation.enqueue(
+        unsent = transfer_notices.unsent(case)
+        message = federation.enqueue(
             receiver=case.origin_node,
             type="case.status",
             stream=_stream(case),
@@ -414,12 +462,15 @@ def after_transition(actor: Actor, case: Case, action: str) -> None:
                 "result_number": case.result_number,
                 "promised_deadline": case.promised_deadline.isoformat() if case.promised_deadline else "",
                 "accepted_at": case.accepted_at.isoformat() if case.accepted_at else "",
+                "notices": [transfer_notices.body(n) for n in unsent],
             },
         )
+        transfer_notices.sent_with(case, message, unsent)
     elif case.home_node and action == "correct":
-        federation.enqueue(
-            receiver=case.home_node, type="case.correction", stream=_stream(case), body=_correction(case)
-        )
+        body, large = _correction(case)
+        for material, stored in large:  # their pieces go first, and the correction names them
+            _send_file(case, material, stored)
+        federation.enqueue(receiver=case.home_node, type="case.correction", stream=_stream(case), body=body)
     elif case.home_node and action == "deliver":
         federation.enqueue(
             receiver=case.home_node,
@@ -429,18 +480,32 @@ def after_transition(actor: Actor, case: Case, action: str) -> None:
         )
 
 
-def _correction(case: Case) -> dict[str, Any]:
-    """What the window collected for the handling node's last correction request (补正)."""
+def _correction(case: Case) -> tuple[dict[str, Any], list[tuple[CaseMaterial, MaterialFile]]]:
+    """What the window collected for the handling node's last correction request (补正): the message, and
+    the files too large for it, which go ahead in pieces."""
     asked = case.events.filter(action="request-correction").order_by("-seq").first()
     names = [i.get("name") for i in (asked.payload.get("items") or [])] if asked else []
-    materials = []
+    materials: list[dict[str, Any]] = []
+    large: list[tuple[CaseMaterial, MaterialFile]] = []
     for material in case.materials.filter(name__in=names):
         latest = material.files.order_by("-version").first()
         if latest is not None and asked is not None and latest.uploaded_at > asked.at:
-            materials.append(_file_message(case, material, latest))
+            if transfer_files.fits(latest):
+                [whole] = transfer_files.file_messages(case, material, latest)
+                materials.append(whole)
+            else:
+                large.append((material, latest))
+                materials.append(
+                    {
+                        "material": material.name,
+                        "size": latest.size,
+                        "sm3": latest.sm3,
+                        "chunks": transfer_files.piece_count(latest.size),
+                    }
+                )
         else:
             materials.append({"material": material.name, "state": material.state, "evidence": material.evidence})
-    return {"number": case.number, "materials": materials}
+    return {"number": case.number, "materials": materials}, large
 
 
 @handles("case.status")
@@ -474,6 +539,7 @@ def mirror_status(envelope: Envelope) -> dict[str, Any]:
         case.reasons = payload["reasons"][:2000]  # a refusal's or denial's reasons, shown where it was received
     case.version += 1
     case.save()
+    notices = transfer_notices.keep_copies(envelope, case, body.get("notices"))
     events.append(
         case,
         SYSTEM,
@@ -485,6 +551,7 @@ def mirror_status(envelope: Envelope) -> dict[str, Any]:
             "remote_actor": str(body.get("actor", ""))[:150],
             "remote_role": str(body.get("role", ""))[:20],
             "remote_event_hash": str(body.get("event_hash", ""))[:64],
+            **({"notices": [n.number for n in notices]} if notices else {}),
         },
         at=parse_datetime(str(body.get("at", ""))) or timezone.now(),
     )
