@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -201,13 +201,22 @@ def test_every_status_change_goes_back_and_the_delivery_there_completes_it_here(
     head = actor_for_user(make.staff("department_head", "411500", department=impl.department))
     services.accept(clerk, case)
     case.refresh_from_db()
+    reviews = 0
     while "review" in services.allowed_actions(head, case):
         services.review(head, case, opinion="符合条件")
         case.refresh_from_db()
+        reviews += 1
+    services.extend(head, case, days=5, reason="需实地核查")
+    case.refresh_from_db()
     services.approve(head, case, opinion="准予")
     services.issue(clerk, case)
     back = OutboxMessage.objects.filter(type="case.status", receiver=PEER).order_by("id")
-    assert [m.body["status"] for m in back] == [Status.IN_REVIEW, Status.APPROVED, Status.ISSUED]
+    # Every act, not only changes of status: 审查 and 延期 leave the case in review, and still go back.
+    assert [m.body["action"] for m in back] == ["accept", *["review"] * reviews, "extend", "approve", "issue"]
+    assert [m.body["status"] for m in back][-2:] == [Status.APPROVED, Status.ISSUED]
+    [extended] = [m for m in back if m.body["action"] == "extend"]
+    assert datetime.fromisoformat(extended.body["promised_deadline"]) == case.promised_deadline
+    assert extended.body["payload"]["days"] == 5
     assert back.last().body["actor"] == clerk.user.username
     transfer.receive_delivery(
         envelope(
@@ -249,6 +258,21 @@ def test_the_receiving_node_mirrors_what_the_handling_node_did_and_hands_the_res
     assert delivered.receiver == PEER and delivered.body["delivery"]["recipient_id_check"] == "身份证原件"
     case.refresh_from_db()
     assert case.status == Status.COMPLETED
+
+
+def test_an_act_there_that_keeps_the_status_is_recorded_here_and_moves_the_deadline(nodes):
+    case, clerk = received(their_item())
+    services.forward(clerk, case)
+    common = {"number": case.number, "status": Status.IN_REVIEW, "at": "2026-11-23T10:00:00+08:00"}
+    transfer.mirror_status(envelope("case.status", {**common, "action": "accept", "actor": "clerk-xy"}))
+    later = "2027-01-15T17:00:00+08:00"
+    extend = {"action": "extend", "actor": "head-xy", "promised_deadline": later, "payload": {"days": 5}}
+    transfer.mirror_status(envelope("case.status", {**common, **extend}))
+    case.refresh_from_db()
+    assert case.status == Status.IN_REVIEW
+    assert case.promised_deadline.isoformat() == "2027-01-15T09:00:00+00:00"
+    event = case.events.get(action="extend")
+    assert (event.payload["remote_actor"], event.payload["days"]) == ("head-xy", 5)
 
 
 def test_online_an_applicant_here_applies_for_another_regions_item_and_it_goes_there_on_submission(nodes):

@@ -6,7 +6,7 @@ in with a local password on their own node's login page, in a browser context of
   agreement lets 苏州 receive it), reads 信阳's guide, registers 王芳, checks her identity, scans one
   material and records the other, and forwards the case with the originals' tracking number. 苏州's
   worker delivers it; at 信阳 the clerk accepts, the reviewer signs 审查, the head approves and the clerk
-  issues, all through 信阳's pages. 信阳's worker sends back each act that changes the case's status:
+  issues, all through 信阳's pages. 信阳's worker sends back each act, the review step included:
   苏州's case page names who did it at 信阳. The 苏州 window hands the result out, and the case is
   completed at both nodes.
 * SCENARIOS §2 (全程网办 across regions): 李强 of 苏州 applies online on 苏州's portal for the same 信阳
@@ -265,6 +265,8 @@ def test_a_window_in_suzhou_receives_a_case_that_xinyang_decides(
     clerk = login(xinyang, "clerk-xy")
     clerk.goto(f"{xinyang.url}/cases/queue/")
     reload_until(clerk, lambda: expect(clerk.locator("#queue")).to_contain_text(number, timeout=1_000), fed)
+    row = clerk.locator("#queue tr").filter(has_text=number)
+    expect(row).to_contain_text("异地窗口代收（异地代收） · 来自节点 suzhou")
     clerk.locator("#queue tr").filter(has_text=number).get_by_role("link", name=GUIDE["name"]).click()
     expect(clerk.locator("#case-number")).to_have_text(number)
     status_is(clerk, "待受理")
@@ -296,10 +298,11 @@ def test_a_window_in_suzhou_receives_a_case_that_xinyang_decides(
     act(clerk, "issue")
     status_is(clerk, "已出件，待送达")
 
-    # Back at 苏州: each act at 信阳 that changed the case's status, with who did it there (a review step
-    # changes none and is not sent: docs/federation.md), and the result waiting to be handed out.
+    # Back at 苏州: each act at 信阳, with who did it there (the review step too, though it leaves the
+    # status as it was), and the result waiting to be handed out.
     reload_until(window, lambda: status_is(window, "已出件，待送达", timeout=1_000), fed)
     expect(step(window, "已受理，开始计算办理时限", "xinyang · clerk-xy · 窗口受理")).to_have_count(1)
+    expect(step(window, "完成“审查”环节", "xinyang · reviewer-xy")).to_have_count(1)
     expect(step(window, "决定：准予", "xinyang · head-xy · 负责人")).to_have_count(1)
     expect(step(window, "已制证出件", "xinyang · clerk-xy")).to_have_count(1)
 
@@ -322,15 +325,20 @@ def test_a_window_in_suzhou_receives_a_case_that_xinyang_decides(
     sent = [m for m in suzhou.outbox() if m["stream"] == f"case:{number}"]
     assert [m["type"] for m in sent] == ["case.transfer", "case.file", "case.delivered"]
     assert {m["state"] for m in sent} == {"delivered"}
-    # The acts that changed the status at 信阳, recorded at 苏州 with who did them there; anything else
-    # that comes back (a notice, say) is not counted.
-    acts = {"accept", "approve", "issue", "deliver"}
+    # The acts at 信阳, recorded at 苏州 with who did them there.
+    acts = {"accept", "review", "approve", "issue", "deliver"}
     mirrored = [
         (e["action"], e["payload"].get("remote_actor"))
         for e in events(suzhou, here["id"])
         if e["payload"].get("node") == "xinyang" and e["action"] in acts
     ]
-    assert mirrored == [("accept", "clerk-xy"), ("approve", "head-xy"), ("issue", "clerk-xy"), ("deliver", "system")]
+    assert mirrored == [
+        ("accept", "clerk-xy"),
+        ("review", "reviewer-xy"),
+        ("approve", "head-xy"),
+        ("issue", "clerk-xy"),
+        ("deliver", "system"),
+    ]
 
 
 def test_an_applicant_in_suzhou_applies_online_for_a_xinyang_item(
@@ -362,6 +370,7 @@ def test_an_applicant_in_suzhou_applies_online_for_a_xinyang_item(
     clerk = login(xinyang, "clerk-xy")
     clerk.goto(f"{xinyang.url}/cases/queue/")
     reload_until(clerk, lambda: expect(clerk.locator("#queue")).to_contain_text(number, timeout=1_000), fed)
+    expect(clerk.locator("#queue tr").filter(has_text=number)).to_contain_text("全程网办 · 来自节点 suzhou")
     clerk.locator("#queue tr").filter(has_text=number).get_by_role("link", name=GUIDE["name"]).click()
     status_is(clerk, "待受理")
     expect(clerk.locator(".case-head")).to_contain_text("全程网办")

@@ -11,5 +11,5 @@ class CasesConfig(AppConfig):
         from tongban.cases import services
         from tongban.cases.services import transfer  # registers case.transfer, case.file, case.status, …
 
-        if transfer.after_transition not in services.AFTER_TRANSITION:
-            services.AFTER_TRANSITION.append(transfer.after_transition)
+        if transfer.after_act not in services.AFTER_ACT:
+            services.AFTER_ACT.append(transfer.after_act)

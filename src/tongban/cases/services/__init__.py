@@ -73,6 +73,10 @@ ON_REVOCATION: list[Callable[[Actor, Case, str], None]] = []
 # (一件事) dispatches the items that waited for this one, or stops them. Each takes the actor, the case
 # and the action.
 AFTER_TRANSITION: list[Callable[[Actor, Case, str], None]] = []
+# Hooks run inside the transaction of every act on a case, whether or not it changed the status (审查 and
+# 延期 leave it as it was): the case transfer tells the other node of each, so both records show one
+# timeline. Run before AFTER_TRANSITION.
+AFTER_ACT: list[Callable[[Actor, Case, str], None]] = []
 # What this node does on a case another node decides (异地代收代办, 全程网办 across regions): until it is
 # forwarded, the draft and the receipt are here; afterwards only handing the result out. The rest happens
 # at the deciding node.
@@ -179,6 +183,8 @@ def _finish(
     case.version += 1
     case.save()
     events.append(case, actor, row.action, before, payload, at=at)
+    for hook in AFTER_ACT:
+        hook(actor, case, row.action)
     if before != case.status:
         for hook in AFTER_TRANSITION:
             hook(actor, case, row.action)

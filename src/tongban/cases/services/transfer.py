@@ -12,12 +12,12 @@ At the **handling node** ``case.transfer`` opens the case (same number: numbers 
 region) under the guide version the receiving window showed, refusing a version it does not publish; the
 applicant, a person or an organisation (法人, by its unified social credit code), and the agent are found
 or registered there. ``case.file`` stores each file after checking its size and SM3; a large file comes
-in pieces (分片, ``transfer_files``). From then on every status change there goes back as ``case.status``,
-with the notices (文书) the change produced; the receiving node mirrors it, records the act with who did
-it there, so both records show each side's acts (责任追溯), and keeps a copy of each notice, rendered by
-its own worker, for the applicant at its window. The result is handed out at the receiving window (or
-posted from there): its ``deliver`` goes to the handling node as ``case.delivered``, which completes the
-case there too.
+in pieces (分片, ``transfer_files``). From then on every act there — a change of status, or one that
+leaves it, as 审查 and 延期 — goes back as ``case.status``, with the notices (文书) it produced; the
+receiving node mirrors it, records the act with who did it there, so both records show each side's acts
+(责任追溯), and keeps a copy of each notice, rendered by its own worker, for the applicant at its window.
+The result is handed out at the receiving window (or posted from there): its ``deliver`` goes to the
+handling node as ``case.delivered``, which completes the case there too.
 
 Every message is signed, applied once, and answered with a signed receipt (tongban.federation).
 """
@@ -440,8 +440,8 @@ def receive_delivery(envelope: Envelope) -> dict[str, Any]:
 # --- status flowing back, with the notices it produced ------------------------------------------------
 
 
-def after_transition(actor: Actor, case: Case, action: str) -> None:
-    """A hook of every case transition: tell the other node what happened here."""
+def after_act(actor: Actor, case: Case, action: str) -> None:
+    """A hook of every act on a case (a change of status or not, e.g. 审查, 延期): tell the other node."""
     if case.origin_node:
         last = case.events.order_by("-seq").first()
         unsent = transfer_notices.unsent(case)
@@ -558,6 +558,5 @@ def mirror_status(envelope: Envelope) -> dict[str, Any]:
     if case.status != before:
         # What waits on this case here (a 一件事 whose part another node handles, 多地联办) moves on.
         for hook in core.AFTER_TRANSITION:
-            if hook is not after_transition:
-                hook(SYSTEM, case, str(body.get("action", "")))
+            hook(SYSTEM, case, str(body.get("action", "")))
     return {"case": case.number, "status": case.status}

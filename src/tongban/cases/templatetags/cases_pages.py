@@ -161,6 +161,8 @@ def case_menu(context: Any) -> dict[str, Any]:
         links.append(("verifications", reverse("cases:verifications"), _("Post-verification")))
     if may(actor, "case.supervise"):
         links.append(("supervision", reverse("cases:supervision"), _("Supervision")))
+    if may(actor, "federation.operate"):  # the node operator: the exchange with other nodes, dead letters
+        links.append(("log", reverse("federation:log"), _("Message log")))
     role = ""
     if actor.assignment is not None:
         role = str(Role(actor.assignment.role).label)
