@@ -230,3 +230,17 @@ def test_the_worker_notices_a_message_that_came_due_since_its_last_round(federat
     assert not delivery.came_due(began)  # waiting for its retry: not yet
     OutboxMessage.objects.filter(pk=message.pk).update(state=OutboxState.DELIVERED)
     assert not delivery.came_due(began - 3600)
+
+
+def test_a_message_another_worker_delivered_meanwhile_keeps_that_workers_receipt(federation):
+    federation.accept()
+    first = services.enqueue(receiver=PEER, type="node.ping", body={"n": 1}, stream="case:1")
+    second = services.enqueue(receiver=PEER, type="node.ping", body={"n": 2}, stream="case:2")
+    # Another worker's delivery of the first message landed while this one's batch was on its way.
+    OutboxMessage.objects.filter(pk=first.pk).update(state=OutboxState.DELIVERED, receipt={"theirs": 1})
+    outcomes = [delivery.Outcome(m, {"ours": m.pk}, "", False) for m in (first, second)]
+    assert delivery._record_many(outcomes) == ["delivered", "delivered"]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.receipt, first.attempts) == ({"theirs": 1}, 0)  # not overwritten
+    assert (second.state, second.receipt, second.attempts) == (OutboxState.DELIVERED, {"ours": second.pk}, 1)

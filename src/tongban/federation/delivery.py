@@ -26,12 +26,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -113,7 +113,7 @@ def deliver_due(now: datetime | None = None, post: Post = http_post, budget: flo
     except (TrustError, SM2Error):
         return counts  # not (yet) part of a federation: nothing to send
     deadline = time.monotonic() + budget
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool:  # one posting, two signing or checking
         sender = _Sender(trust, key, post, pool, deadline, counts)
         while time.monotonic() <= deadline:
             before = counts["delivered"]
@@ -178,8 +178,8 @@ class _Sender:
         url = entry.base_url + BATCH_PATH
         waiting = list(heads)  # heads not yet taken into a batch, oldest first
         batch = self._plan(receiver, waiting, [])
-        while batch is not None:
-            sending: Future[tuple[int, bytes, str]] = self.pool.submit(self._post, url, batch.data())
+        sending = self.pool.submit(self._post, url, batch.data()) if batch is not None else None
+        while batch is not None and sending is not None:
             # Plan and sign the next batch meanwhile, as if this one goes through.
             upcoming = self._plan(receiver, waiting, batch.messages) if time.monotonic() < self.deadline else None
             status, raw, error = sending.result()
@@ -189,13 +189,22 @@ class _Sender:
                     batch.heads() + [m for m in waiting if m.stream not in {b.stream for b in batch.messages}]
                 )
                 return
-            if status != 200:
+            answers, error = _answers(batch, status, raw, error)
+            if answers is None:
                 # The node is down or failing as a whole: each stream in this batch takes an attempt (and its
                 # backoff); the other heads wait for the next round rather than hammer it now.
-                self._settle(batch, status, raw, error)
+                self._record([Outcome(m, None, error, False) for m in batch.heads()])
                 return
-            failed = self._settle(batch, status, raw, error)
-            batch = upcoming.without(failed) if upcoming is not None and failed else upcoming
+            # Send the next batch before checking this one's receipts and recording them, so the two sides
+            # work at the same time. What the receiver did not accept holds the rest of its stream; a
+            # receipt that fails its check below only means that message is sent again (the receiver
+            # answers a repeat with its stored receipt), and the order it applied them in stands.
+            refused = {m.stream for m, a in zip(batch.messages, answers, strict=True) if _status(a) != 200}
+            if upcoming is not None and refused:
+                upcoming = upcoming.without(refused)
+            sending = self.pool.submit(self._post, url, upcoming.data()) if upcoming is not None else None
+            self._settle(batch, answers)
+            batch = upcoming
 
     def _post(self, url: str, data: bytes) -> tuple[int, bytes, str]:
         try:
@@ -242,31 +251,16 @@ class _Sender:
             size, count = size + len(data), count + 1
         return _Batch(rows[:count], sealed[:count])
 
-    def _settle(self, batch: _Batch, status: int, raw: bytes, error: str) -> set[str]:
-        """Record what the receiver answered for each message; return the streams that did not go through."""
-        answers = None
-        if status == 200:
-            try:
-                answers = loads(raw)["answers"]
-                if not isinstance(answers, list) or len(answers) != len(batch.messages):
-                    raise ValueError("not one answer per message")
-            except (ValueError, KeyError, TypeError) as exc:
-                answers, error = None, f"unreadable answer to the batch: {exc}"
-        elif status:
-            error = f"HTTP {status}: {raw[:300].decode('utf-8', 'replace')}"
-        if answers is None:  # the batch as a whole failed: each stream's first message takes the attempt
-            outcomes = [Outcome(m, None, error, False) for m in batch.heads()]
-        else:
-            me = node.node_id()
-            pairs = list(zip(batch.messages, answers, strict=True))
-            checked = self.pool.map(lambda pair: _answered(pair[0], pair[1], self.trust, me), pairs)
-            outcomes = [outcome for outcome in checked if outcome is not None]  # None: held behind a failure
-        delivered = set()
-        for outcome, result in zip(outcomes, _record_many(outcomes), strict=True):
+    def _settle(self, batch: _Batch, answers: list[Any]) -> None:
+        """Check each receipt (on the pool's threads: SM2 without the GIL) and record every outcome."""
+        me = node.node_id()
+        pairs = list(zip(batch.messages, answers, strict=True))
+        checked = self.pool.map(lambda pair: _answered(pair[0], pair[1], self.trust, me), pairs)
+        self._record([outcome for outcome in checked if outcome is not None])  # None: held behind a failure
+
+    def _record(self, outcomes: list[Outcome]) -> None:
+        for result in _record_many(outcomes):
             self.counts[result] += 1
-            if result == "delivered":
-                delivered.add(outcome.message.pk)
-        return {m.stream for m in batch.messages if m.pk not in delivered}
 
     def _one_by_one(self, heads: list[OutboxMessage]) -> None:
         for message in heads:
@@ -284,6 +278,25 @@ class _Sender:
 
     def _count(self, outcome: str) -> None:
         self.counts[outcome] += 1
+
+
+def _answers(batch: _Batch, status: int, raw: bytes, error: str) -> tuple[list[Any] | None, str]:
+    """The receiver's answers, one per message of the batch; None (and why) when the batch as a whole failed."""
+    if status == 200:
+        try:
+            answers = loads(raw)["answers"]
+            if not isinstance(answers, list) or len(answers) != len(batch.messages):
+                raise ValueError("not one answer per message")
+            return answers, ""
+        except (ValueError, KeyError, TypeError) as exc:
+            return None, f"unreadable answer to the batch: {exc}"
+    if status:
+        return None, f"HTTP {status}: {raw[:300].decode('utf-8', 'replace')}"
+    return None, error
+
+
+def _status(answer: Any) -> Any:
+    return answer.get("status") if isinstance(answer, dict) else None
 
 
 def _following(receiver: str, streams: set[str], exclude: list[str], limit: int) -> list[OutboxMessage]:
@@ -379,27 +392,55 @@ def _answered(message: OutboxMessage, answer: Any, trust: Any, me: str) -> Outco
 @transaction.atomic
 def _record_many(outcomes: list[Outcome]) -> list[str]:
     """Every outcome of a batch in one transaction (one commit, not one per message)."""
-    now = timezone.now()
+    receipts = [o for o in outcomes if o.receipt is not None]
+    moved = _mark_delivered(receipts)
     results = []
     for outcome in outcomes:
         if outcome.receipt is None:
             results.append(_record(outcome.message, None, outcome.error, outcome.permanent))
-            continue
-        # One UPDATE, no lock first: it moves the row only if no other worker has (bulk_update's CASE
-        # expressions cost ten times more in Django than these statements do in the database).
-        moved = OutboxMessage.objects.filter(pk=outcome.message.pk, state=OutboxState.PENDING).update(
-            state=OutboxState.DELIVERED,
-            receipt=outcome.receipt,
-            delivered_at=now,
-            last_error="",
-            attempts=F("attempts") + 1,
-        )
-        if moved:
+        elif outcome.message.pk in moved:
             results.append("delivered")
         else:  # another worker was first
             state = OutboxMessage.objects.filter(pk=outcome.message.pk).values_list("state", flat=True).first()
             results.append("delivered" if state == OutboxState.DELIVERED else "dead")
     return results
+
+
+def _mark_delivered(outcomes: list[Outcome]) -> set[str]:
+    """Store the receipts of these messages, each row only if still pending (no lock taken first); the ids
+    that moved. One statement executed for all rows: the ORM's per-row update or bulk_update's CASE
+    expressions cost more in Python than the database spends on the writes."""
+    if not outcomes:
+        return set()
+    fields = {name: OutboxMessage._meta.get_field(name) for name in ("receipt", "delivered_at")}
+    quote = connection.ops.quote_name
+    now = timezone.now()
+    sql = (
+        f"UPDATE {quote(OutboxMessage._meta.db_table)} SET {quote('state')} = %s, {quote('receipt')} = %s, "
+        f"{quote('delivered_at')} = %s, {quote('last_error')} = '', {quote('attempts')} = {quote('attempts')} + 1 "
+        f"WHERE {quote('id')} = %s AND {quote('state')} = %s"
+    )
+    rows = [
+        (
+            OutboxState.DELIVERED.value,
+            fields["receipt"].get_db_prep_save(o.receipt, connection),
+            fields["delivered_at"].get_db_prep_save(now, connection),
+            o.message.pk,
+            OutboxState.PENDING.value,
+        )
+        for o in outcomes
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+        if cursor.rowcount == len(rows):
+            return {o.message.pk for o in outcomes}
+    # Some row had moved already (another worker); which of ours are now delivered with our receipt?
+    ids = [o.message.pk for o in outcomes]
+    return set(
+        OutboxMessage.objects.filter(pk__in=ids, state=OutboxState.DELIVERED, delivered_at=now).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 @transaction.atomic

@@ -247,12 +247,17 @@ def _new_case(
     receiving_region_code: str,
     number: str = "",
     guide: Any = None,
+    fields: dict[str, Any] | None = None,
+    prepare_material: Callable[[CaseMaterial], None] | None = None,
 ) -> Case:
     """A new case and its material list. ``number`` and ``guide``: a case transferred from another node
-    keeps the number it got there and the guide version its window showed."""
+    keeps the number it got there and the guide version its window showed; ``fields`` (more of the
+    case's own) and ``prepare_material`` (called on each material before it is stored) let it arrive
+    as it was there in one insert each, not an insert and then updates."""
     guide = guide or _guide_in_force(impl)
     now = timezone.now()
     case = Case(
+        **(fields or {}),
         number=number or numbering.case_number(receiving_region_code, timezone.localdate(now)),
         status=status,
         channel=channel,
@@ -273,7 +278,7 @@ def _new_case(
         review_steps=list(guide.review_steps or []) or ["审批"],
     )
     case.save(force_insert=True)
-    CaseMaterial.objects.bulk_create(
+    materials = [
         CaseMaterial(
             case=case,
             requirement=req,
@@ -282,7 +287,11 @@ def _new_case(
             required=req.necessity != Necessity.OPTIONAL,
         )
         for req in guide.materials.all()
-    )
+    ]
+    if prepare_material is not None:
+        for material in materials:
+            prepare_material(material)
+    CaseMaterial.objects.bulk_create(materials)
     return case
 
 
