@@ -188,3 +188,54 @@ def test_the_same_envelope_twice_in_one_batch_is_applied_once(federation, client
     assert (status, first["duplicate"], second["duplicate"]) == (200, False, True)
     assert first["receipt"] == second["receipt"]
     assert InboxMessage.objects.count() == 1
+
+
+@pytest.fixture
+def writing_handlers(monkeypatch):  # type: ignore[no-untyped-def]
+    """Two handlers that leave a row behind (a refusal record serves as one): one keeps it, one then fails."""
+    from tongban.core.errors import DomainError
+    from tongban.federation import handlers
+
+    def write(envelope):  # type: ignore[no-untyped-def]
+        RefusedMessage.objects.create(code="written", reason=envelope.body["note"])
+        return {}
+
+    def write_then_fail(envelope):  # type: ignore[no-untyped-def]
+        write(envelope)
+        raise DomainError.single("note", "no", "不行", "no")
+
+    monkeypatch.setitem(handlers.HANDLERS, "test.write", write)
+    monkeypatch.setitem(handlers.HANDLERS, "test.fail", write_then_fail)
+
+
+def test_a_message_refused_inside_a_batch_undoes_only_its_own_work(federation, client, writing_handlers):
+    federation.accept()
+    one, bad, two = (
+        ping(federation, type=t, body={"note": n})
+        for t, n in (("test.write", "一"), ("test.fail", "坏"), ("test.write", "二"))
+    )
+    status, answer = post_batch(client, [{"after": None, "envelope": e} for e in (one, bad, two)])
+    assert (status, [a["status"] for a in answer["answers"]]) == (200, [200, 422, 200])
+    assert sorted(RefusedMessage.objects.filter(code="written").values_list("reason", flat=True)) == ["一", "二"]
+    assert set(InboxMessage.objects.values_list("id", flat=True)) == {one["header"]["id"], two["header"]["id"]}
+
+
+def test_a_batch_that_clashes_with_another_delivery_is_applied_one_message_at_a_time(
+    federation, client, writing_handlers, monkeypatch
+):
+    from django.db import IntegrityError
+
+    federation.accept()
+    envelopes = [ping(federation, type="test.write", body={"note": n}) for n in ("一", "二", "三")]
+    real = InboxMessage.objects.bulk_create
+
+    def clash(rows, *args, **kwargs):  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(InboxMessage.objects, "bulk_create", real)  # once
+        raise IntegrityError("UNIQUE constraint failed: federation_inboxmessage.id")
+
+    monkeypatch.setattr(InboxMessage.objects, "bulk_create", clash)
+    status, answer = post_batch(client, [{"after": None, "envelope": e} for e in envelopes])
+    assert (status, [(a["status"], a["duplicate"]) for a in answer["answers"]]) == (200, [(200, False)] * 3)
+    # The rolled-back chunk's work is gone; each message was applied once, in its own transaction.
+    assert RefusedMessage.objects.filter(code="written").count() == 3
+    assert InboxMessage.objects.count() == 3

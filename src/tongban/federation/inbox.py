@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -68,6 +68,16 @@ def _refused(code: str, reason_zh: str, reason_en: str, document: Any, remote_ad
     return Answer(STATUS.get(code, 400), {"code": code, "message": reason_zh, "message_en": reason_en})
 
 
+def _unknown_type(envelope: Envelope, document: Any, remote_addr: str) -> Answer:
+    return _refused(
+        "unknown_type",
+        f"本节点不处理“{envelope.type}”类型的报文",
+        f"this node does not handle messages of type '{envelope.type}'",
+        document,
+        remote_addr,
+    )
+
+
 def _stored(message_id: str) -> Answer | None:
     found = InboxMessage.objects.filter(pk=message_id).values_list("receipt", flat=True).first()
     return Answer(200, {"receipt": found, "duplicate": True}, duplicate=True) if found else None
@@ -94,13 +104,7 @@ def apply(envelope: Envelope, document: Any, remote_addr: str = "", *, seen: boo
         return earlier
     handler = HANDLERS.get(envelope.type)
     if handler is None:
-        return _refused(
-            "unknown_type",
-            f"本节点不处理“{envelope.type}”类型的报文",
-            f"this node does not handle messages of type '{envelope.type}'",
-            document,
-            remote_addr,
-        )
+        return _unknown_type(envelope, document, remote_addr)
     try:
         key = node.signing_key()
     except SM2Error as exc:
@@ -127,26 +131,17 @@ def apply(envelope: Envelope, document: Any, remote_addr: str = "", *, seen: boo
     return Answer(200, {"receipt": receipt, "duplicate": False})
 
 
-VERIFIERS = 2  # threads checking a batch's signatures: one per core of a small node
-
-
-HELD = Answer(
-    409,
-    {
-        "code": "held",
-        "message": "同一流中的前一条报文未被接受，本条未处理",
-        "message_en": "an earlier message of the same stream was not accepted; this one was not applied",
-    },
-)
-
-
 def receive_batch(items: list[tuple[Any, int | None]], remote_addr: str = "") -> list[Answer]:
     """Several envelopes from one POST (批量投递), each checked, applied and answered as if it came alone.
 
     ``after`` names the item of the same stream that precedes it in the batch: when that one was not
     accepted, this one is held (not applied, not logged as refused), so a stream's order survives a
-    failure in the middle of a batch. The signatures are checked in parallel first: OpenSSL runs without
-    the GIL, so both cores work; applying stays in order, one transaction per message.
+    failure in the middle of a batch. The signatures are checked in parallel first (OpenSSL runs without
+    the GIL, so both cores work). Then the messages are applied in order, each in a savepoint of a
+    transaction that takes several of them (at most CHUNK_SECONDS of work: the database's one writer is
+    not held longer), while their receipts are signed on the other threads; the inbox rows, each with its
+    receipt, are written before that transaction commits, so a message is applied exactly when its id is
+    recorded, as when it comes alone.
     """
     try:
         trust = node.trust_list()  # here: the worker threads below touch no database
@@ -162,22 +157,136 @@ def receive_batch(items: list[tuple[Any, int | None]], remote_addr: str = "") ->
 
     with ThreadPoolExecutor(max_workers=VERIFIERS) as pool:
         checked = list(pool.map(verify, [document for document, _ in items]))
-    ids = [outcome.id for outcome in checked if isinstance(outcome, Envelope)]
-    stored = dict(InboxMessage.objects.filter(pk__in=ids).values_list("id", "receipt"))  # one query, not one each
-    repeated = Counter(ids)
-    answers: list[Answer] = []
-    for (document, after), outcome in zip(items, checked, strict=True):
-        if after is not None and answers[after].status != 200:
-            answers.append(HELD)
-        elif isinstance(outcome, TrustError):
-            answers.append(_refused(outcome.code, outcome.text.zh, outcome.text.en, document, remote_addr))
-        elif outcome.id in stored:
-            answers.append(Answer(200, {"receipt": stored[outcome.id], "duplicate": True}, duplicate=True))
-        else:
-            # An id twice in one batch: the second finds the first's receipt by looking again.
-            seen = None if repeated[outcome.id] > 1 else False
-            answers.append(apply(outcome, document, remote_addr, seen=seen))
-    return answers
+        try:
+            key = node.signing_key()
+        except SM2Error:
+            key = None  # each message is answered 503 no_key below, as alone
+        batch = _Batch(items, checked, [None] * len(items), remote_addr)
+        start = 0
+        while start < len(items):
+            if key is None:
+                break
+            try:
+                start = batch.apply_chunk(start, pool, key, me)
+            except IntegrityError:
+                # Another delivery of one of these committed first, and this chunk was rolled back: the
+                # rest one at a time, below.
+                batch.forget_from(start)
+                break
+        batch.one_at_a_time(start)
+    return batch.answered()
+
+
+VERIFIERS = 2  # threads checking a batch's signatures and signing its receipts: one per core of a small node
+CHUNK_SECONDS = 0.1  # the longest one transaction of a batch goes on taking messages
+
+HELD = Answer(
+    409,
+    {
+        "code": "held",
+        "message": "同一流中的前一条报文未被接受，本条未处理",
+        "message_en": "an earlier message of the same stream was not accepted; this one was not applied",
+    },
+)
+_APPLIED = Answer(200, {})  # applied in the open transaction; its receipt is on its way
+
+
+@dataclass
+class _Batch:
+    items: list[tuple[Any, int | None]]
+    checked: list[Envelope | TrustError]
+    answers: list[Answer | None]
+    remote_addr: str
+    first_of: dict[str, int] = field(default_factory=dict)  # message id → the batch item that applied it
+
+    def _settled(self, index: int) -> Answer | None:
+        after = self.items[index][1]
+        if after is not None and (self.answers[after] is None or self.answers[after].status != 200):
+            return HELD
+        outcome, document = self.checked[index], self.items[index][0]
+        if isinstance(outcome, TrustError):
+            return _refused(outcome.code, outcome.text.zh, outcome.text.en, document, self.remote_addr)
+        if outcome.id in self.first_of:  # the same id earlier in this batch: its receipt, applied once
+            return Answer(200, {"repeat_of": self.first_of[outcome.id]}, duplicate=True)
+        return None
+
+    def apply_chunk(self, start: int, pool: ThreadPoolExecutor, key: Any, me: str) -> int:
+        """Apply items from ``start`` in one transaction for up to CHUNK_SECONDS; the index to go on from."""
+        began, index = time.monotonic(), start
+        signing: list[tuple[int, Envelope, Future[dict[str, Any]]]] = []
+        with transaction.atomic():
+            envelopes = [e for e in self.checked[start:] if isinstance(e, Envelope)]
+            stored = dict(InboxMessage.objects.filter(pk__in=[e.id for e in envelopes]).values_list("id", "receipt"))
+            while index < len(self.items) and (index == start or time.monotonic() - began < CHUNK_SECONDS):
+                answer = self._settled(index)
+                envelope = self.checked[index]
+                if answer is None and isinstance(envelope, Envelope):
+                    if envelope.id in stored:
+                        answer = Answer(200, {"receipt": stored[envelope.id], "duplicate": True}, duplicate=True)
+                    else:
+                        answer, result = self._run(envelope, index)
+                        if result is not None:
+                            signing.append(
+                                (index, envelope, pool.submit(_receipt, envelope, "applied", result, key, me))
+                            )
+                self.answers[index] = answer
+                index += 1
+            rows = []
+            for at, envelope, future in signing:
+                receipt = future.result()
+                self.answers[at] = Answer(200, {"receipt": receipt, "duplicate": False})
+                rows.append(
+                    InboxMessage(
+                        id=envelope.id,
+                        sender=envelope.sender,
+                        type=envelope.type,
+                        envelope=envelope.to_dict(),
+                        outcome="applied",
+                        receipt=receipt,
+                    )
+                )
+            InboxMessage.objects.bulk_create(rows)
+        return index
+
+    def _run(self, envelope: Envelope, index: int) -> tuple[Answer, dict[str, Any] | None]:
+        document = self.items[index][0]
+        handler = HANDLERS.get(envelope.type)
+        if handler is None:
+            return _unknown_type(envelope, document, self.remote_addr), None
+        try:
+            with transaction.atomic():  # a savepoint: a refused message leaves the others of the chunk be
+                result = handler(envelope)
+        except DomainError as exc:
+            problem = exc.problems[0]
+            return _refused("rejected", problem.text.zh, problem.text.en, document, self.remote_addr), None
+        self.first_of[envelope.id] = index
+        return _APPLIED, result
+
+    def forget_from(self, start: int) -> None:
+        """What a rolled-back chunk decided is undone with it."""
+        self.answers[start:] = [None] * (len(self.items) - start)
+        self.first_of = {i: at for i, at in self.first_of.items() if at < start}
+
+    def one_at_a_time(self, start: int) -> None:
+        """From ``start`` on, each message in a transaction of its own (after a clash with another delivery,
+        or with no key to sign with)."""
+        for index in range(start, len(self.items)):
+            answer = self._settled(index)
+            envelope = self.checked[index]
+            if answer is None and isinstance(envelope, Envelope):
+                answer = apply(envelope, self.items[index][0], self.remote_addr)
+            self.answers[index] = answer
+
+    def answered(self) -> list[Answer]:
+        answers: list[Answer] = []
+        for answer in self.answers:
+            assert answer is not None
+            if "repeat_of" in answer.payload:
+                first = self.answers[answer.payload["repeat_of"]]
+                assert first is not None
+                answer = Answer(200, {"receipt": first.payload.get("receipt"), "duplicate": True}, duplicate=True)
+            answers.append(answer)
+        return answers
 
 
 def _receipt(envelope: Envelope, outcome: str, result: dict[str, Any], key: Any, me: str) -> dict[str, Any]:
