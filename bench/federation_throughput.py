@@ -12,14 +12,16 @@ until all are delivered. Prints transfers per second and the latency of each mes
 a burst, so the latency is mostly waiting in line: the last message waits for all the others. Also the
 CPU each side spent per transfer (the delivery process's own clock; 信阳's gunicorn processes from /proc).
 
-For scale, the raw ceiling of the same HTTP round trip without signing or storing anything: the same
-request (same body size, a new connection each time, as delivery's urllib does) POSTed ``--count`` times
-to /healthz (405 from Django: gunicorn + middleware, no view work); and the receiving half alone: up to
-300 envelopes sealed beforehand at 苏州, POSTed to 信阳 from this process. Then a cProfile of ``--profile``
-delivery rounds at the sender and one of ``--profile`` calls of ``inbox.receive`` at the receiver (in
-process, no HTTP), and ``--worker-seconds`` of the real `manage.py worker` (a round every second): the
-latency of single messages queued now and then, and its rate on a backlog. Prints figures; asserts
-nothing.
+For scale, the raw ceiling of one HTTP round trip without signing or storing anything: a request of one
+envelope's size (a new connection each time) POSTed ``--count`` times to /healthz (405 from Django:
+gunicorn + middleware, no view work); and the receiving half alone: up to 300 envelopes sealed beforehand
+at 苏州, POSTed to 信阳 one per request from this process. Delivery itself sends batches
+(TONGBAN_FEDERATION_BATCH envelopes per POST), so it can beat both. Then a cProfile of delivering
+``--profile`` messages at the sender and one of taking ``--profile`` envelopes in batches at the receiver
+(``inbox.receive_batch``, in process, no HTTP), and ``--worker-seconds`` of the real `manage.py worker`
+(its delivery thread looks for due messages every 0.1 s when idle): the latency of single messages queued
+now and then, and its rate on a backlog. Prints figures; asserts nothing. The latency under a steady
+load, and case transfers rather than pings: bench/federation_transfers.py.
 """
 
 from __future__ import annotations
@@ -330,11 +332,11 @@ def worker_figures(suzhou: nodes.Node, seconds: float) -> None:
         suzhou.stop_worker(worker)
     print(
         f"worker:    single messages, one every 1.3 s: latency p50 {percentile(latencies, 50):.2f} s, "
-        f"max {max(latencies):.2f} s (a round a second)"
+        f"max {max(latencies):.2f} s (the idle worker looks for due messages every 0.1 s)"
     )
     print(
         f"worker:    a backlog of {count} in one stream: {done - 1} delivered in {took:.1f} s after the first, "
-        f"{(done - 1) / took:.1f}/s (a round goes on down a stream while deliveries succeed)"
+        f"{(done - 1) / took:.1f}/s (in batches, the next sent while the last is recorded)"
     )
 
 
