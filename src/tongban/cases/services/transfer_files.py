@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from tongban.cases import events, files
+from tongban.cases import services as core
 from tongban.cases.choices import MaterialState
 from tongban.cases.models import Case, CaseMaterial, IncomingChunk, MaterialFile
 from tongban.config import env
@@ -113,18 +114,7 @@ def _store(
     envelope: Envelope, case: Case, material: CaseMaterial, checked: files.CheckedFile, content: IO[bytes]
 ) -> MaterialFile:
     """Keep a checked file as the material's next version (nothing is replaced); the material is given."""
-    latest = material.files.order_by("-version").values_list("version", flat=True).first() or 0
-    stored = MaterialFile(
-        material=material,
-        version=latest + 1,
-        original_name=checked.name,
-        content_type=checked.content_type,
-        size=checked.size,
-        sm3=checked.sm3,
-        sha256=checked.sha256,
-    )
-    stored.file.save(files.stored_name(checked), content, save=False)
-    stored.save()
+    stored = core._store_file(SYSTEM, material, checked, content)
     material.state = MaterialState.PROVIDED
     material.evidence = material.evidence or "upload"
     material.problem = ""
