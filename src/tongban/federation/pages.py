@@ -299,8 +299,16 @@ def log(request: HttpRequest) -> HttpResponse:
     return render_log(request, actor, read_search(request.GET))
 
 
-def _message_not_found(request: HttpRequest) -> HttpResponse:
-    return not_found(request, _("There is no message with this id in this node's log."))
+def _operators_message(request: HttpRequest, model: type[Any], message_id: str) -> tuple[Actor, Any] | HttpResponse:
+    """The operator and the message of ``model`` the page is about; or the page that says why not."""
+    actor = actor_for(request)
+    decision = may(actor, OPERATE)
+    if not decision:
+        return role_needed(request, actor, decision.reason)
+    message = visible(actor, OPERATE, model.objects.all()).filter(pk=message_id).first()
+    if message is None:
+        return not_found(request, _("There is no message with this id in this node's log."))
+    return actor, message
 
 
 @in_chosen_language
@@ -308,13 +316,10 @@ def _message_not_found(request: HttpRequest) -> HttpResponse:
 @require_safe
 def sent(request: HttpRequest, message_id: str) -> HttpResponse:
     """One message of the outbox: where it stands, its last error, the receipt kept; its body on request."""
-    actor = actor_for(request)
-    decision = may(actor, OPERATE)
-    if not decision:
-        return role_needed(request, actor, decision.reason)
-    message = visible(actor, OPERATE, OutboxMessage.objects.all()).filter(pk=message_id).first()
-    if message is None:
-        return _message_not_found(request)
+    found = _operators_message(request, OutboxMessage, message_id)
+    if isinstance(found, HttpResponse):
+        return found
+    actor, message = found
     body = revealed_body(request, actor, message, message.body)
     receipt, result_hidden = receipt_text(message.receipt, body is not None)
     context = {
@@ -348,13 +353,10 @@ def sent(request: HttpRequest, message_id: str) -> HttpResponse:
 @require_safe
 def received(request: HttpRequest, message_id: str) -> HttpResponse:
     """One message of the inbox: its signed envelope's header, the receipt answered; its body on request."""
-    actor = actor_for(request)
-    decision = may(actor, OPERATE)
-    if not decision:
-        return role_needed(request, actor, decision.reason)
-    message = visible(actor, OPERATE, InboxMessage.objects.all()).filter(pk=message_id).first()
-    if message is None:
-        return _message_not_found(request)
+    found = _operators_message(request, InboxMessage, message_id)
+    if isinstance(found, HttpResponse):
+        return found
+    actor, message = found
     envelope = message.envelope if isinstance(message.envelope, dict) else {}
     body = revealed_body(request, actor, message, envelope.get("body", {}))
     receipt, result_hidden = receipt_text(message.receipt, body is not None)
