@@ -386,3 +386,25 @@ def test_the_mirrored_clock_is_coloured_like_a_local_one_and_an_old_message_with
     assert services.refresh_warnings() == 1
     case.refresh_from_db()
     assert case.warning == "red"  # long overdue there, and shown so here
+
+
+def test_the_deciding_node_does_not_hand_out_a_result_the_receiving_window_hands_out(nodes):
+    case, impl = transferred(
+        materials=[{"name": m["name"], "state": "provided", "evidence": "original_seen"} for m in MATERIALS]
+    )
+    clerk = actor_for_user(make.staff("window_clerk", "411500", department=impl.department))
+    head = actor_for_user(make.staff("department_head", "411500", department=impl.department))
+    services.accept(clerk, case)
+    case.refresh_from_db()
+    while "review" in services.allowed_actions(head, case):
+        services.review(head, case, opinion="符合条件")
+        case.refresh_from_db()
+    services.approve(head, case, opinion="准予")
+    services.issue(clerk, case)
+    case.refresh_from_db()
+    assert "deliver" not in services.allowed_actions(clerk, case)
+    with pytest.raises(Conflict) as refused:
+        services.deliver(clerk, case, method="window", recipient_id_check="身份证原件")
+    assert refused.value.problems[0].code == "handled_elsewhere"
+    case.refresh_from_db()
+    assert case.status == Status.ISSUED  # nothing changed

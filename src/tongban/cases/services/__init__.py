@@ -88,6 +88,10 @@ CORRECTING = frozenset({"correct"})
 
 def _here(case: Case, action: str) -> bool:
     """Whether ``action`` on ``case`` is this node's to take."""
+    if case.origin_node:
+        # Received at another node's window: the result is handed out there (or posted from there), and
+        # that node's case.delivered completes the case here.
+        return action != "deliver"
     if not case.home_node:
         return True
     if case.status in (Status.DRAFT, Status.PENDING):
@@ -143,7 +147,15 @@ def _lock(case: Case | int, version: int | None) -> Case:
 
 def _row(actor: Actor, case: Case, action: str) -> Transition:
     """The lifecycle row for ``action`` on ``case`` now, after asking the policy; else a clear refusal."""
-    if not _here(case, action):
+    # The system completes a case received elsewhere when that node's case.delivered says so.
+    if not _here(case, action) and not (actor.system and case.origin_node):
+        if case.origin_node:
+            raise Conflict.single(
+                "action",
+                "handled_elsewhere",
+                f"该办件由节点“{case.origin_node}”的窗口收件，结果在该处送达",
+                f"node '{case.origin_node}' received this case: the result is handed out there",
+            )
         raise Conflict.single(
             "action",
             "handled_elsewhere",
