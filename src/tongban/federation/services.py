@@ -28,6 +28,16 @@ def enqueue(*, receiver: str, type: str, body: dict[str, Any], stream: str = "")
     )
 
 
+def add_to_queued(message: OutboxMessage, key: str, items: list[Any]) -> OutboxMessage:
+    """Append ``items`` to the list ``key`` of a message queued in the caller's transaction and not yet
+    sent (a command that learns more after queueing it: a notice issued after the status change)."""
+    if message.state != OutboxState.PENDING or message.attempts:
+        raise Conflict.single("message", "already_sent", "报文已发出，不能再补充", "the message has gone out already")
+    message.body[key] = [*message.body.get(key, []), *items]
+    message.save(update_fields=["body"])
+    return message
+
+
 @transaction.atomic
 def retry(actor: Actor, message_id: str) -> OutboxMessage:
     """Send a dead letter again (the stream behind it follows once it is delivered)."""

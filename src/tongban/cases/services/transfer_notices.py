@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 from tongban.cases.choices import NoticeKind
 from tongban.cases.models import Case, Notice
 from tongban.core.errors import DomainError
+from tongban.federation import services as federation
 from tongban.federation.envelope import Envelope
 from tongban.federation.models import OutboxMessage
 
@@ -70,8 +71,7 @@ def notice_issued(case: Case, notice: Notice) -> None:
         return
     # The message was written in this transaction and no worker sees it before the commit: completing it
     # now is still composing it.
-    message.body["notices"] = [*message.body.get("notices", []), body(notice)]
-    message.save(update_fields=["body"])
+    federation.add_to_queued(message, "notices", [body(notice)])
     notice.sent_in = message.pk
     notice.save(update_fields=["sent_in"])
 
